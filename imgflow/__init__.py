@@ -1,0 +1,2 @@
+"""imgflow: image analytics by visual programming."""
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+"""Values that travel on links."""
+from .table import Column, Table, new_row_ids
+from .distances import Distances
+
+__all__ = ["Column", "Table", "Distances", "new_row_ids"]

@@ -1,0 +1,294 @@
+"""The engine: runs widget work headless, in dependency order, off the caller's thread.
+
+When an input or a setting changes, only the nodes downstream recompute, in
+topological order, each once per change even through diamonds: a node runs
+only when no node before it is still dirty or running.  Changes arriving in a
+burst are coalesced into one pass.  Work runs on worker threads; a result that
+went stale while it ran is discarded.  An exception in one widget becomes that
+node's error state; the rest of the workflow goes on.
+
+The engine never touches Qt.  Everything except the widget's compute runs on
+one thread (the "owner"): results come back through ``post``, which the GUI
+maps onto the Qt event loop and which, headless, is a queue drained by
+``run_until_idle``.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from ..api import Cancelled, Context, Result, WidgetError
+from ..workflow import Event, Workflow
+from .state import DONE, ERROR, IDLE, RUNNING, WAITING, WARNING, NodeState
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[int, NodeState], None]
+
+
+@dataclass
+class _Run:
+    token: int
+    ctx: Context
+
+
+class Engine:
+    def __init__(self, workflow: Workflow, post: Callable[[Callable[[], None]], None] | None = None,
+                 max_workers: int = 4, workflow_path: str | Path | None = None):
+        self.workflow = workflow
+        self.workflow_path = Path(workflow_path) if workflow_path else None
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._post = post or self._queue.put
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="imgflow-work")
+        self._states: dict[int, NodeState] = {}
+        self._instances: dict[int, Any] = {}
+        self._dirty: set[int] = set()
+        self._running: dict[int, _Run] = {}
+        self._tokens = 0
+        self._step_posted = False
+        self._frozen = False
+        self._listeners: list[Listener] = []
+        workflow.subscribe(self._on_workflow_event)
+        for node_id in workflow.nodes:
+            self._mark_dirty(node_id)
+
+    # -- public -------------------------------------------------------------
+    def subscribe(self, listener: Listener) -> None:
+        """Call listener(node_id, state) on the owner thread whenever a node's state changes."""
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def state(self, node_id: int) -> NodeState:
+        return self._states.setdefault(node_id, NodeState())
+
+    def outputs(self, node_id: int) -> dict[str, Any]:
+        return self.state(node_id).outputs
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen
+
+    def set_frozen(self, frozen: bool) -> None:
+        """While frozen, changes are remembered but nothing new starts."""
+        self._frozen = frozen
+        if not frozen:
+            self._schedule()
+
+    def invalidate(self, node_id: int) -> None:
+        """Recompute this node (and, after it, what it feeds)."""
+        self._mark_dirty(node_id)
+
+    def cancel(self, node_id: int) -> None:
+        run = self._running.pop(node_id, None)
+        if run is not None:
+            run.ctx.cancel()
+            self._set_result(node_id, NodeState(status=IDLE, message="Cancelled."))
+
+    def is_idle(self) -> bool:
+        return not self._running and not (self._dirty and not self._frozen) and self._queue.empty()
+
+    def run_until_idle(self, timeout: float | None = None) -> bool:
+        """Headless: process results until nothing is left to do. False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            try:
+                while True:
+                    self._queue.get_nowait()()
+            except queue.Empty:
+                pass
+            if self.is_idle():
+                return True
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            try:
+                self._queue.get(timeout=0.05)()
+            except queue.Empty:
+                pass
+
+    def shutdown(self) -> None:
+        self.workflow.unsubscribe(self._on_workflow_event)
+        for run in self._running.values():
+            run.ctx.cancel()
+        self._running.clear()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # -- reacting to edits ----------------------------------------------------
+    def _on_workflow_event(self, event: Event) -> None:
+        kind, item = event.kind, event.item
+        if kind in ("node_added", "settings_changed"):
+            self._mark_dirty(item.id)
+        elif kind == "node_removed":
+            run = self._running.pop(item.id, None)
+            if run:
+                run.ctx.cancel()
+            self._dirty.discard(item.id)
+            self._states.pop(item.id, None)
+            self._instances.pop(item.id, None)
+        elif kind in ("link_added", "link_removed", "link_changed"):
+            if item.sink in self.workflow.nodes:
+                self._mark_dirty(item.sink)
+
+    def _mark_dirty(self, node_id: int) -> None:
+        run = self._running.pop(node_id, None)
+        if run is not None:
+            run.ctx.cancel()      # a new input cancels the old run
+        self._dirty.add(node_id)
+        state = self.state(node_id)
+        state.status, state.progress = WAITING, None
+        self._notify(node_id)
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if not self._step_posted:
+            self._step_posted = True
+            self._post(self._step)
+
+    # -- running --------------------------------------------------------------
+    def _step(self) -> None:
+        self._step_posted = False
+        if self._frozen:
+            return
+        progressed = True
+        while progressed:
+            progressed = False
+            for node_id in self.workflow.topological_order():
+                if node_id in self._dirty and self._ready(node_id):
+                    self._dirty.discard(node_id)
+                    self._start(node_id)
+                    progressed = True
+
+    def _ready(self, node_id: int) -> bool:
+        return not any(n in self._dirty or n in self._running
+                       for n in self.workflow.upstream(node_id))
+
+    def _gather_inputs(self, node_id: int, widget) -> tuple[dict, dict, list[str]]:
+        inputs: dict[str, Any] = {}
+        labels: dict[str, list[str]] = {}
+        missing = []
+        links = sorted(self.workflow.links_into(node_id), key=lambda l: l.id)
+        for spec in widget.inputs:
+            values, names = [], []
+            for link in links:
+                if link.sink_channel != spec.name or not link.enabled:
+                    continue
+                value = self.state(link.source).outputs.get(link.source_channel)
+                if value is not None:
+                    values.append(value)
+                    names.append(self.workflow.nodes[link.source].title)
+            inputs[spec.name] = values if spec.multiple else (values[-1] if values else None)
+            labels[spec.name] = names
+            if not values and not spec.optional:
+                missing.append(spec.name)
+        return inputs, labels, missing
+
+    def _start(self, node_id: int) -> None:
+        node = self.workflow.nodes[node_id]
+        widget = self.workflow.widget(node)
+        if widget is None:
+            self._set_result(node_id, NodeState(
+                status=ERROR, message=f"The widget '{node.widget_id}' is not installed."))
+            return
+        inputs, labels, missing = self._gather_inputs(node_id, widget)
+        if missing:
+            self._set_result(node_id, NodeState(
+                status=IDLE, inputs=inputs, message="Waiting for " + ", ".join(missing) + "."))
+            return
+        self._tokens += 1
+        token = self._tokens
+        ctx = Context(on_progress=self._progress_reporter(node_id, token),
+                      on_partial=lambda out: self._post(lambda: self._partial(node_id, token, out)),
+                      workflow_dir=self.workflow_path.parent if self.workflow_path else None,
+                      input_labels=labels)
+        self._running[node_id] = _Run(token, ctx)
+        state = self.state(node_id)
+        state.status, state.progress, state.message, state.inputs = RUNNING, 0.0, "", inputs
+        self._notify(node_id)
+        instance = self._instances.get(node_id)
+        if instance is None:
+            instance = self._instances[node_id] = widget()
+        settings = dict(node.settings)
+        self._pool.submit(self._work, node_id, token, instance, inputs, settings, ctx)
+
+    def _work(self, node_id, token, instance, inputs, settings, ctx: Context) -> None:
+        """Runs on a worker thread; hands the outcome back to the owner thread."""
+        try:
+            result = instance.compute(inputs, settings, ctx)
+            outcome = ("ok", result)
+        except Cancelled:
+            outcome = ("cancelled", None)
+        except WidgetError as exc:
+            outcome = ("error", str(exc))
+        except Exception as exc:  # one widget's failure must not stop the others
+            if ctx.cancelled:
+                outcome = ("cancelled", None)
+            else:
+                log.error("widget failed:\n%s", traceback.format_exc())
+                outcome = ("error", f"{type(exc).__name__}: {exc}")
+        self._post(lambda: self._finish(node_id, token, ctx, outcome))
+
+    def _finish(self, node_id: int, token: int, ctx: Context, outcome) -> None:
+        run = self._running.get(node_id)
+        if run is None or run.token != token:
+            return   # stale: the node was changed, cancelled or removed meanwhile
+        del self._running[node_id]
+        kind, payload = outcome
+        previous = self.state(node_id)
+        if kind == "cancelled":
+            new = NodeState(status=IDLE, message="Cancelled.")
+        elif kind == "error":
+            new = NodeState(status=ERROR, message=payload)
+        else:
+            result = payload if isinstance(payload, Result) else Result(dict(payload or {}))
+            warnings = ctx.warnings + list(result.warnings)
+            new = NodeState(status=WARNING if warnings else DONE, warnings=warnings,
+                            info=result.info or ctx.info, outputs=result.outputs,
+                            view=result.view, has_run=True)
+        new.inputs = previous.inputs
+        self._set_result(node_id, new)
+
+    def _set_result(self, node_id: int, new: NodeState) -> None:
+        """Store a node's new state and mark what it feeds as dirty."""
+        self._states[node_id] = new
+        self._notify(node_id)
+        for link in self.workflow.links_from(node_id):
+            self._mark_dirty(link.sink)
+        self._schedule()
+
+    def _progress_reporter(self, node_id: int, token: int):
+        last = [-1.0]
+
+        def report(fraction: float) -> None:
+            # Called from the worker: post only visible changes (whole percents).
+            if fraction - last[0] >= 0.01 or fraction >= 1.0:
+                last[0] = fraction
+                self._post(lambda: self._progress(node_id, token, fraction))
+        return report
+
+    def _progress(self, node_id: int, token: int, fraction: float) -> None:
+        run = self._running.get(node_id)
+        if run is not None and run.token == token:
+            self.state(node_id).progress = fraction
+            self._notify(node_id)
+
+    def _partial(self, node_id: int, token: int, outputs: dict) -> None:
+        run = self._running.get(node_id)
+        if run is not None and run.token == token:
+            self.state(node_id).partial = outputs
+            self._notify(node_id)
+
+    def _notify(self, node_id: int) -> None:
+        state = self.state(node_id)
+        for listener in list(self._listeners):
+            try:
+                listener(node_id, state)
+            except Exception:
+                log.exception("a listener of node %s failed", node_id)

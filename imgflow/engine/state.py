@@ -1,0 +1,30 @@
+"""What the engine knows about one node: status, progress, messages, results."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+IDLE = "idle"          # nothing to do (or waiting for an input to arrive)
+WAITING = "waiting"    # will run once the nodes before it are done
+RUNNING = "running"
+DONE = "done"
+WARNING = "warning"    # done, with warnings
+ERROR = "error"
+
+
+@dataclass
+class NodeState:
+    status: str = IDLE
+    progress: float | None = None
+    message: str = ""                 # the error, or what the node waits for
+    warnings: list[str] = field(default_factory=list)
+    info: str = ""
+    inputs: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    view: Any = None                  # what the panel shows beyond the outputs
+    partial: dict[str, Any] = field(default_factory=dict)
+    has_run: bool = False             # data has flowed out of this node
+
+    @property
+    def busy(self) -> bool:
+        return self.status in (RUNNING, WAITING)

@@ -1,0 +1,122 @@
+"""Widget panels: the Qt windows of widgets, and the host they live in.
+
+A panel only edits settings and shows results.  It never computes: it asks
+its host to change settings (the canvas makes that an undo command) and is
+told when the node's settings or state change.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from PyQt5.QtCore import QByteArray
+from PyQt5.QtWidgets import QWidget
+
+from ..engine import Engine, NodeState
+from ..workflow import Event, Node, Workflow
+
+
+class WidgetPanel(QWidget):
+    """Base class of widget windows.
+
+    Subclasses build their controls in ``__init__`` (after calling super) and
+    override ``settings_changed`` (refresh controls from ``self.settings``)
+    and ``state_changed`` (show the node's inputs, outputs, view, progress).
+    """
+
+    def __init__(self, host: "PanelHost", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.host = host
+        self.setWindowTitle(host.node.title)
+
+    @property
+    def node(self) -> Node:
+        return self.host.node
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return self.host.node.settings
+
+    @property
+    def state(self) -> NodeState:
+        return self.host.engine.state(self.host.node.id)
+
+    def set_settings(self, label: str = "", **changes: Any) -> None:
+        """Change settings through the host (undoable in the canvas)."""
+        self.host.set_settings(changes, label)
+
+    # -- hooks ----------------------------------------------------------------
+    def settings_changed(self) -> None:
+        """The node's settings changed (by this panel, undo, or a load)."""
+
+    def state_changed(self, state: NodeState) -> None:
+        """The node's state changed: new inputs, outputs, progress or messages."""
+
+    def save_geometry(self) -> str:
+        return bytes(self.saveGeometry().toHex()).decode("ascii")
+
+    def restore_geometry(self, text: str) -> None:
+        if text:
+            self.restoreGeometry(QByteArray.fromHex(text.encode("ascii")))
+
+
+class PanelHost:
+    """Connects one panel to its node: settings go to the workflow, state comes from the engine.
+
+    This host applies settings directly; the canvas subclasses it to push
+    undo commands instead (``apply_settings``).
+    """
+
+    def __init__(self, workflow: Workflow, engine: Engine, node: Node):
+        self.workflow, self.engine, self.node = workflow, engine, node
+        self.panel: WidgetPanel | None = None
+        workflow.subscribe(self._on_workflow_event)
+        engine.subscribe(self._on_state)
+
+    def attach(self, panel: WidgetPanel) -> WidgetPanel:
+        self.panel = panel
+        panel.settings_changed()
+        panel.state_changed(self.engine.state(self.node.id))
+        return panel
+
+    def set_settings(self, changes: dict[str, Any], label: str = "") -> None:
+        if any(self.node.settings.get(k) != v for k, v in changes.items()):
+            self.apply_settings(changes, label)
+
+    def apply_settings(self, changes: dict[str, Any], label: str) -> None:
+        self.workflow.set_settings(self.node, changes)
+
+    def close(self) -> None:
+        self.workflow.unsubscribe(self._on_workflow_event)
+        self.engine.unsubscribe(self._on_state)
+        self.panel = None
+
+    def _on_workflow_event(self, event: Event) -> None:
+        if self.panel is None or event.item is not self.node:
+            return
+        if event.kind == "settings_changed":
+            self.panel.settings_changed()
+        elif event.kind == "node_changed":
+            self.panel.setWindowTitle(self.node.title)
+
+    def _on_state(self, node_id: int, state: NodeState) -> None:
+        if self.panel is not None and node_id == self.node.id:
+            self.panel.state_changed(state)
+
+
+def load_panel_class(widget) -> type[WidgetPanel] | None:
+    """The panel class a widget names ("module:Class"), imported now."""
+    if not widget.panel:
+        return None
+    import importlib
+    module_name, _, class_name = widget.panel.partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def open_panel(workflow: Workflow, engine: Engine, node: Node,
+               host_class: type[PanelHost] = PanelHost) -> WidgetPanel | None:
+    """Create a node's panel with a host (used by tests and the canvas)."""
+    cls = load_panel_class(workflow.widget(node))
+    if cls is None:
+        return None
+    host = host_class(workflow, engine, node)
+    return host.attach(cls(host))

@@ -1,0 +1,25 @@
+"""Bridging the engine onto the Qt event loop.
+
+The engine hands callables to ``post`` from worker threads; a queued signal
+runs them on the thread that owns this object (the GUI thread).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from PyQt5.QtCore import QObject, Qt, pyqtSignal
+
+
+class QtPoster(QObject):
+    _call = pyqtSignal(object)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._call.connect(self._run, Qt.QueuedConnection)
+
+    def __call__(self, fn: Callable[[], None]) -> None:
+        self._call.emit(fn)
+
+    @staticmethod
+    def _run(fn: Callable[[], None]) -> None:
+        fn()

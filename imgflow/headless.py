@@ -1,0 +1,159 @@
+"""Running a workflow file without a screen: what ``imgflow run`` does."""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, TextIO
+
+from .api import SettingError
+from .data import Table
+from .engine import ERROR, Engine
+from .registry import Registry
+from .workflow import Workflow, load
+
+
+class RunError(Exception):
+    """A one-line reason why a headless run failed."""
+
+
+@dataclass(frozen=True)
+class SettingOverride:
+    title: str
+    setting: str
+    text: str
+
+    @classmethod
+    def parse(cls, spec: str) -> "SettingOverride":
+        left, sep, value = spec.partition("=")
+        title, dot, name = left.rpartition(".")
+        if not sep or not dot or not title or not name:
+            raise RunError(f"--set {spec!r}: expected \"NODE TITLE.setting=value\"")
+        return cls(title.strip(), name.strip(), value)
+
+
+@dataclass(frozen=True)
+class Export:
+    title: str
+    output: str
+    path: Path
+
+    @classmethod
+    def parse(cls, spec: str) -> "Export":
+        left, sep, path = spec.partition("=")
+        title, colon, output = left.rpartition(":")
+        if not sep or not colon or not title or not output or not path:
+            raise RunError(f"--export {spec!r}: expected \"NODE TITLE:Output name=out.csv\"")
+        return cls(title.strip(), output.strip(), Path(path))
+
+
+def find_node(wf: Workflow, title: str):
+    node = wf.node_by_title(title)
+    if node is None:
+        titles = ", ".join(f"'{n.title}'" for n in wf.nodes.values())
+        raise RunError(f"no node titled '{title}' (the workflow has {titles})")
+    return node
+
+
+def apply_override(wf: Workflow, override: SettingOverride) -> None:
+    node = find_node(wf, override.title)
+    widget = wf.widget(node)
+    if widget is None:
+        raise RunError(f"'{node.title}': its widget ({node.widget_id}) is not installed")
+    try:
+        spec = widget.setting(override.setting)
+    except KeyError as exc:
+        raise RunError(exc.args[0]) from None
+    text = override.text
+    if spec.path and text:
+        text = str(Path(text).expanduser().resolve())   # relative to where the user stands
+    try:
+        wf.set_settings(node, {spec.name: spec.parse(text)})
+    except SettingError as exc:
+        raise RunError(f"--set {override.title}.{override.setting}: {exc}") from None
+
+
+def check_export(wf: Workflow, export: Export) -> None:
+    node = find_node(wf, export.title)
+    widget = wf.widget(node)
+    if widget is None:
+        raise RunError(f"'{node.title}': its widget ({node.widget_id}) is not installed")
+    if export.output not in [o.name for o in widget.outputs]:
+        names = ", ".join(f"'{o.name}'" for o in widget.outputs) or "none"
+        raise RunError(f"'{node.title}' has no output '{export.output}' (outputs: {names})")
+
+
+class ProgressPrinter:
+    """Prints which node is working and how far it is, at most a few times a second."""
+
+    def __init__(self, wf: Workflow, stream: TextIO):
+        self.wf, self.stream = wf, stream
+        self.tty = stream.isatty()
+        self._last: dict[int, tuple[str, int]] = {}
+        self._last_time = 0.0
+
+    def __call__(self, node_id: int, state) -> None:
+        if node_id not in self.wf.nodes:
+            return
+        percent = int((state.progress or 0) * 100)
+        key = (state.status, percent // (1 if self.tty else 10))
+        if self._last.get(node_id) == key:
+            return
+        now = time.monotonic()
+        if state.status == "running" and percent not in (0, 100) and now - self._last_time < 0.2:
+            return
+        self._last[node_id], self._last_time = key, now
+        title = self.wf.nodes[node_id].title
+        if state.status == "running":
+            line = f"{title}: {percent}%"
+        elif state.status in ("done", "warning"):
+            line = f"{title}: done" + ("".join(f"\n  warning: {w}" for w in state.warnings))
+        elif state.status == "error":
+            line = f"{title}: error: {state.message}"
+        else:
+            return
+        print(line, file=self.stream, flush=True)
+
+
+def run_workflow(path: str | Path, registry: Registry, overrides: list[SettingOverride] = (),
+                 exports: list[Export] = (), stream: TextIO | None = None,
+                 timeout: float | None = None,
+                 on_engine: Callable[[Engine], None] | None = None) -> Workflow:
+    """Load, apply --set values, run everything, write the exports. Raises RunError."""
+    wf = load(path, registry)
+    for override in overrides:
+        apply_override(wf, override)
+    for export in exports:
+        check_export(wf, export)
+    engine = Engine(wf, workflow_path=path)
+    engine.subscribe(ProgressPrinter(wf, stream or sys.stderr))
+    if on_engine is not None:
+        on_engine(engine)
+    try:
+        if not engine.run_until_idle(timeout):
+            raise RunError(f"the workflow did not finish within {timeout:g} s")
+        failed = [(n.title, engine.state(n.id).message) for n in wf.nodes.values()
+                  if engine.state(n.id).status == ERROR]
+        if failed:
+            raise RunError("; ".join(f"{t}: {m}" for t, m in failed))
+        for export in exports:
+            write_export(wf, engine, export)
+    finally:
+        engine.shutdown()
+    return wf
+
+
+def write_export(wf: Workflow, engine: Engine, export: Export) -> None:
+    node = find_node(wf, export.title)
+    value = engine.outputs(node.id).get(export.output)
+    if value is None:
+        state = engine.state(node.id)
+        why = f" ({state.message})" if state.message else ""
+        raise RunError(f"'{export.title}' produced nothing on '{export.output}'{why}")
+    if not isinstance(value, Table):
+        raise RunError(f"'{export.title}:{export.output}' is not a table; only tables export to CSV")
+    try:
+        value.to_csv(export.path)
+    except OSError as exc:
+        raise RunError(f"cannot write {export.path}: {exc.strerror or exc}") from None

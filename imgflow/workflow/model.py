@@ -1,0 +1,296 @@
+"""The workflow model: nodes, links and annotations, with change events.
+
+Plain Python, no Qt.  The canvas and the engine both listen to the events
+a workflow emits; every edit goes through one of its methods, so the undo
+commands of the canvas are thin wrappers around them.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..api import Widget
+from ..registry import Registry
+from .links import LinkError, check_link, compatible_channels, default_channels
+
+
+@dataclass(eq=False)
+class Node:
+    id: int
+    widget_id: str
+    title: str
+    position: tuple[float, float] = (0.0, 0.0)
+    settings: dict[str, Any] = field(default_factory=dict)
+    panel_state: dict[str, Any] = field(default_factory=dict)   # window geometry and the like
+    placeholder: dict[str, Any] | None = None   # the raw saved node when its widget is missing
+
+    @property
+    def is_placeholder(self) -> bool:
+        return self.placeholder is not None
+
+
+@dataclass(eq=False)
+class Link:
+    id: int
+    source: int
+    source_channel: str
+    sink: int
+    sink_channel: str
+    enabled: bool = True
+
+
+@dataclass(eq=False)
+class Annotation:
+    id: int
+    kind: str                                  # "text" or "arrow"
+    geometry: tuple[float, float, float, float]   # text: x, y, w, h; arrow: x1, y1, x2, y2
+    text: str = ""
+    style: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str        # node_added, node_removed, node_changed, settings_changed,
+                     # link_added, link_removed, link_changed,
+                     # annotation_added, annotation_removed, annotation_changed
+    item: Any
+
+
+class Workflow:
+    def __init__(self, registry: Registry, title: str = "", description: str = ""):
+        self.registry = registry
+        self.title = title
+        self.description = description
+        self.nodes: dict[int, Node] = {}
+        self.links: dict[int, Link] = {}
+        self.annotations: dict[int, Annotation] = {}
+        self._listeners: list[Callable[[Event], None]] = []
+        self._next_id = {"node": 0, "link": 0, "annotation": 0}
+
+    # -- events -------------------------------------------------------------
+    def subscribe(self, listener: Callable[[Event], None]) -> None:
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Callable[[Event], None]) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def _emit(self, kind: str, item: Any) -> None:
+        for listener in list(self._listeners):
+            listener(Event(kind, item))
+
+    def _take_id(self, kind: str, wanted: int | None = None) -> int:
+        if wanted is None:
+            wanted = self._next_id[kind]
+        self._next_id[kind] = max(self._next_id[kind], wanted + 1)
+        return wanted
+
+    # -- nodes --------------------------------------------------------------
+    def widget(self, node: Node | int) -> type[Widget] | None:
+        node = self.node(node)
+        return None if node.is_placeholder else self.registry.get(node.widget_id)
+
+    def node(self, node: Node | int) -> Node:
+        node_id = node.id if isinstance(node, Node) else node
+        try:
+            return self.nodes[node_id]
+        except KeyError:
+            raise KeyError(f"no node with id {node_id}") from None
+
+    def node_by_title(self, title: str) -> Node | None:
+        return next((n for n in self.nodes.values() if n.title == title), None)
+
+    def unique_title(self, base: str) -> str:
+        titles = {n.title for n in self.nodes.values()}
+        if base not in titles:
+            return base
+        i = 1
+        while f"{base} ({i})" in titles:
+            i += 1
+        return f"{base} ({i})"
+
+    def add_node(self, widget_id: str, title: str | None = None,
+                 position: tuple[float, float] = (0.0, 0.0),
+                 settings: dict[str, Any] | None = None) -> Node:
+        widget = self.registry.get(widget_id)
+        if widget is None:
+            raise KeyError(f"no widget with id {widget_id!r} is installed")
+        values = widget.default_settings()
+        for name, value in (settings or {}).items():
+            values[name] = widget.setting(name).validate(value)
+        node = Node(self._take_id("node"), widget_id,
+                    self.unique_title(title or widget.name),
+                    (float(position[0]), float(position[1])), values)
+        return self.insert_node(node)
+
+    def insert_node(self, node: Node, links: list[Link] = ()) -> Node:
+        """Put a node (and links of it) in; used by loading and by undo."""
+        if node.id in self.nodes:
+            raise ValueError(f"node id {node.id} is taken")
+        self._take_id("node", node.id)
+        self.nodes[node.id] = node
+        self._emit("node_added", node)
+        for link in links:
+            self.insert_link(link)
+        return node
+
+    def remove_node(self, node: Node | int) -> tuple[Node, list[Link]]:
+        """Remove a node and its links; returns both so undo can restore them."""
+        node = self.node(node)
+        removed = [l for l in self.links.values() if node.id in (l.source, l.sink)]
+        for link in removed:
+            self.remove_link(link)
+        del self.nodes[node.id]
+        self._emit("node_removed", node)
+        return node, removed
+
+    def set_title(self, node: Node | int, title: str) -> None:
+        node = self.node(node)
+        node.title = title
+        self._emit("node_changed", node)
+
+    def move_node(self, node: Node | int, position: tuple[float, float]) -> None:
+        node = self.node(node)
+        node.position = (float(position[0]), float(position[1]))
+        self._emit("node_changed", node)
+
+    def set_settings(self, node: Node | int, changes: dict[str, Any]) -> None:
+        """Change some settings of a node (validated), then tell the listeners."""
+        node = self.node(node)
+        widget = self.widget(node)
+        if widget is None:
+            raise ValueError(f"{node.title}: its widget is not installed")
+        validated = {name: widget.setting(name).validate(v) for name, v in changes.items()}
+        if all(node.settings.get(k) == v for k, v in validated.items()):
+            return
+        node.settings = {**node.settings, **validated}
+        self._emit("settings_changed", node)
+
+    def set_panel_state(self, node: Node | int, state: dict[str, Any]) -> None:
+        self.node(node).panel_state = copy.deepcopy(state)
+
+    # -- links --------------------------------------------------------------
+    def check_link(self, source: int, source_channel: str, sink: int,
+                   sink_channel: str) -> str | None:
+        """Why this link cannot be made, or None when it can."""
+        return check_link(self, source, source_channel, sink, sink_channel)
+
+    def add_link(self, source: Node | int, source_channel: str, sink: Node | int,
+                 sink_channel: str, enabled: bool = True) -> Link:
+        source, sink = self.node(source).id, self.node(sink).id
+        reason = self.check_link(source, source_channel, sink, sink_channel)
+        if reason:
+            raise LinkError(reason)
+        return self.insert_link(Link(self._take_id("link"), source, source_channel,
+                                     sink, sink_channel, enabled))
+
+    def insert_link(self, link: Link) -> Link:
+        if link.id in self.links:
+            raise ValueError(f"link id {link.id} is taken")
+        self._take_id("link", link.id)
+        self.links[link.id] = link
+        self._emit("link_added", link)
+        return link
+
+    def remove_link(self, link: Link | int) -> Link:
+        link = self.links.pop(link.id if isinstance(link, Link) else link)
+        self._emit("link_removed", link)
+        return link
+
+    def set_link_enabled(self, link: Link | int, enabled: bool) -> None:
+        link = self.links[link.id if isinstance(link, Link) else link]
+        if link.enabled != enabled:
+            link.enabled = enabled
+            self._emit("link_changed", link)
+
+    def compatible_channels(self, source: Node | int, sink: Node | int) -> list[tuple[str, str]]:
+        return compatible_channels(self, self.node(source).id, self.node(sink).id)
+
+    def default_channels(self, source: Node | int, sink: Node | int) -> tuple[str, str] | None:
+        return default_channels(self, self.node(source).id, self.node(sink).id)
+
+    def links_into(self, node: Node | int) -> list[Link]:
+        node_id = self.node(node).id
+        return [l for l in self.links.values() if l.sink == node_id]
+
+    def links_from(self, node: Node | int) -> list[Link]:
+        node_id = self.node(node).id
+        return [l for l in self.links.values() if l.source == node_id]
+
+    # -- graph --------------------------------------------------------------
+    def downstream(self, node_id: int) -> set[int]:
+        """Nodes reachable from node_id (not including it)."""
+        seen: set[int] = set()
+        stack = [node_id]
+        while stack:
+            current = stack.pop()
+            for link in self.links.values():
+                if link.source == current and link.sink not in seen:
+                    seen.add(link.sink)
+                    stack.append(link.sink)
+        return seen
+
+    def upstream(self, node_id: int) -> set[int]:
+        seen: set[int] = set()
+        stack = [node_id]
+        while stack:
+            current = stack.pop()
+            for link in self.links.values():
+                if link.sink == current and link.source not in seen:
+                    seen.add(link.source)
+                    stack.append(link.source)
+        return seen
+
+    def topological_order(self) -> list[int]:
+        """Node ids, every node after all nodes that feed it (ties by id)."""
+        indegree = {n: 0 for n in self.nodes}
+        for link in self.links.values():
+            indegree[link.sink] += 1
+        ready = sorted(n for n, d in indegree.items() if d == 0)
+        order = []
+        while ready:
+            current = ready.pop(0)
+            order.append(current)
+            for link in sorted(self.links.values(), key=lambda l: l.id):
+                if link.source == current:
+                    indegree[link.sink] -= 1
+                    if indegree[link.sink] == 0:
+                        ready.append(link.sink)
+            ready.sort()
+        return order
+
+    # -- annotations --------------------------------------------------------
+    def add_annotation(self, kind: str, geometry, text: str = "", style=None) -> Annotation:
+        if kind not in ("text", "arrow"):
+            raise ValueError("an annotation is 'text' or 'arrow'")
+        return self.insert_annotation(Annotation(self._take_id("annotation"), kind,
+                                                 tuple(map(float, geometry)), text, dict(style or {})))
+
+    def insert_annotation(self, annotation: Annotation) -> Annotation:
+        self._take_id("annotation", annotation.id)
+        self.annotations[annotation.id] = annotation
+        self._emit("annotation_added", annotation)
+        return annotation
+
+    def remove_annotation(self, annotation: Annotation | int) -> Annotation:
+        ann = self.annotations.pop(annotation.id if isinstance(annotation, Annotation) else annotation)
+        self._emit("annotation_removed", ann)
+        return ann
+
+    def update_annotation(self, annotation: Annotation | int, *, geometry=None, text=None,
+                          style=None) -> None:
+        ann = self.annotations[annotation.id if isinstance(annotation, Annotation) else annotation]
+        if geometry is not None:
+            ann.geometry = tuple(map(float, geometry))
+        if text is not None:
+            ann.text = text
+        if style is not None:
+            ann.style = dict(style)
+        self._emit("annotation_changed", ann)
+
+    def clear(self) -> None:
+        for node in list(self.nodes.values()):
+            self.remove_node(node)
+        for ann in list(self.annotations.values()):
+            self.remove_annotation(ann)
