@@ -55,7 +55,9 @@ class Setting:
     """A typed, JSON-serialisable setting.
 
     ``path=True`` marks a file-system path (a str): it is saved relative to
-    the workflow file when it lies inside the file's folder.
+    the workflow file when it lies inside the file's folder.  ``view_only=True``
+    marks a setting that changes only what the panel shows (a sort order, a
+    thumbnail size): changing it does not re-run the widget or what it feeds.
     """
     name: str
     type: type
@@ -64,6 +66,7 @@ class Setting:
     minimum: float | None = None
     maximum: float | None = None
     path: bool = False
+    view_only: bool = False
     doc: str = ""
 
     def validate(self, value: Any) -> Any:

@@ -124,6 +124,8 @@ class Engine:
     # -- reacting to edits ----------------------------------------------------
     def _on_workflow_event(self, event: Event) -> None:
         kind, item = event.kind, event.item
+        if kind == "settings_changed" and self._only_view_settings(item, event.changed):
+            return
         if kind in ("node_added", "settings_changed"):
             self._mark_dirty(item.id)
         elif kind == "node_removed":
@@ -136,6 +138,11 @@ class Engine:
         elif kind in ("link_added", "link_removed", "link_changed"):
             if item.sink in self.workflow.nodes:
                 self._mark_dirty(item.sink)
+
+    def _only_view_settings(self, node, names: tuple[str, ...]) -> bool:
+        widget = self.workflow.widget(node)
+        return bool(names) and widget is not None and all(
+            widget.setting(name).view_only for name in names)
 
     def _mark_dirty(self, node_id: int) -> None:
         run = self._running.pop(node_id, None)

@@ -55,6 +55,7 @@ class Event:
                      # link_added, link_removed, link_changed,
                      # annotation_added, annotation_removed, annotation_changed
     item: Any
+    changed: tuple[str, ...] = ()   # settings_changed: the names of the changed settings
 
 
 class Workflow:
@@ -76,9 +77,10 @@ class Workflow:
         if listener in self._listeners:
             self._listeners.remove(listener)
 
-    def _emit(self, kind: str, item: Any) -> None:
+    def _emit(self, kind: str, item: Any, changed: tuple[str, ...] = ()) -> None:
+        event = Event(kind, item, changed)
         for listener in list(self._listeners):
-            listener(Event(kind, item))
+            listener(event)
 
     def _take_id(self, kind: str, wanted: int | None = None) -> int:
         if wanted is None:
@@ -162,10 +164,11 @@ class Workflow:
         if widget is None:
             raise ValueError(f"{node.title}: its widget is not installed")
         validated = {name: widget.setting(name).validate(v) for name, v in changes.items()}
-        if all(node.settings.get(k) == v for k, v in validated.items()):
+        changed = tuple(k for k, v in validated.items() if node.settings.get(k) != v)
+        if not changed:
             return
         node.settings = {**node.settings, **validated}
-        self._emit("settings_changed", node)
+        self._emit("settings_changed", node, changed)
 
     def set_panel_state(self, node: Node | int, state: dict[str, Any]) -> None:
         self.node(node).panel_state = copy.deepcopy(state)

@@ -212,3 +212,31 @@ def test_progress_is_reported_on_the_owner_thread():
     engine.run_until_idle(10)
     assert [p for p, _ in progress][-1] == 1.0
     assert all(on_owner for _, on_owner in progress)
+
+
+def test_view_only_settings_do_not_rerun_anything():
+    from imgflow.api import Setting
+    from imgflow.registry import Registry
+
+    class Shown(tw.AddOne):
+        id = "test.shown"
+        settings = tw.AddOne.settings + (Setting("zoom", int, 1, view_only=True),)
+
+    wf = Workflow(Registry([tw.Numbers, Shown, tw.AddOne]))
+    src = wf.add_node("test.numbers")
+    shown = wf.add_node("test.shown", settings={"tag": "shown"})
+    after = wf.add_node("test.add", settings={"tag": "after"})
+    wf.add_link(src, "Data", shown, "Data")
+    wf.add_link(shown, "Data", after, "Data")
+    engine = Engine(wf)
+    engine.run_until_idle(10)
+    tw.CALLS.clear()
+    events = []
+    wf.subscribe(lambda e: events.append((e.kind, e.changed)))
+    wf.set_settings(shown, {"zoom": 3})
+    engine.run_until_idle(10)
+    assert tw.CALLS == []
+    assert events == [("settings_changed", ("zoom",))]   # the panel still hears of it
+    wf.set_settings(shown, {"zoom": 2, "amount": 5.0})
+    engine.run_until_idle(10)
+    assert sorted(t for _, t in tw.CALLS) == ["after", "shown"]

@@ -1,0 +1,1 @@
+"""Tests of the widgets: headless computation and their windows."""

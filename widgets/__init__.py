@@ -1,0 +1,1 @@
+"""The widgets shipped with imgflow: one package per widget (declaration, compute, Qt panel)."""

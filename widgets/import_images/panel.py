@@ -1,0 +1,160 @@
+"""Import Images' window: the folder (recent ones in a combo), sub-folders, Reload, a summary."""
+from __future__ import annotations
+
+import os
+
+from PyQt5.QtCore import Qt
+from PyQt5.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel,
+                             QProgressBar, QPushButton, QSizePolicy, QStyle, QVBoxLayout)
+
+from imgflow.engine import ERROR
+from imgflow.gui.panel import WidgetPanel
+
+from . import ImportSummary, with_recent
+
+MAX_TOOLTIP_FILES = 30
+
+
+class ImportImagesPanel(WidgetPanel):
+    def __init__(self, host, parent=None):
+        super().__init__(host, parent)
+        self.setAcceptDrops(True)
+        self.folder_combo = QComboBox(self)
+        self.folder_combo.setMinimumContentsLength(30)
+        self.folder_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.folder_combo.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        self.folder_combo.setToolTip("Recently used folders")
+        self.folder_combo.activated.connect(self._recent_chosen)
+        self.browse_button = QPushButton("Choose…", self)
+        self.browse_button.setIcon(self.style().standardIcon(QStyle.SP_DirOpenIcon))
+        self.browse_button.setToolTip("Choose a folder of images (or drop one on this window)")
+        self.browse_button.clicked.connect(self._browse)
+        self.reload_button = QPushButton("Reload", self)
+        self.reload_button.setIcon(self.style().standardIcon(QStyle.SP_BrowserReload))
+        self.reload_button.setToolTip("Read the folder again (after files were added or removed)")
+        self.reload_button.clicked.connect(self.reload)
+        self.recursive_box = QCheckBox("Include sub-folders (their names become categories)", self)
+        self.recursive_box.toggled.connect(
+            lambda on: self.set_settings("Include sub-folders", recursive=on))
+        self.progress = QProgressBar(self, maximum=1000, textVisible=False)
+        self.progress.setFixedHeight(8)
+        self.info = QLabel(self, wordWrap=True)
+        self.info.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.info.setMinimumHeight(self.info.fontMetrics().height() * 3)
+        self.info.setAlignment(Qt.AlignLeft | Qt.AlignTop)
+
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Folder:", self))
+        row.addWidget(self.folder_combo, 1)
+        row.addWidget(self.browse_button)
+        row.addWidget(self.reload_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.recursive_box)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.info, 1)
+        self.resize(560, 170)
+
+    # -- actions --------------------------------------------------------------------
+    def choose_directory(self, path: str) -> None:
+        """Use this folder (and put it first among the recent ones); the same one again reloads."""
+        path = os.path.abspath(os.path.expanduser(path))
+        if path == self.settings["directory"]:
+            self.reload()
+        self.set_settings("Choose folder", directory=path,
+                          recent=with_recent(self.settings["recent"], path))
+
+    def reload(self) -> None:
+        self.host.engine.invalidate(self.node.id)
+
+    def _browse(self) -> None:
+        start = self.settings["directory"] or os.path.expanduser("~")
+        path = QFileDialog.getExistingDirectory(self, "Folder of images", start)
+        if path:
+            self.choose_directory(path)
+
+    def _recent_chosen(self, index: int) -> None:
+        path = self.folder_combo.itemData(index)
+        if path:
+            self.choose_directory(path)
+
+    def dragEnterEvent(self, event) -> None:
+        if self._dropped_folder(event):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        folder = self._dropped_folder(event)
+        if folder:
+            self.choose_directory(folder)
+
+    @staticmethod
+    def _dropped_folder(event) -> str | None:
+        urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+        paths = [u.toLocalFile() for u in urls if u.isLocalFile()]
+        return next((p for p in paths if os.path.isdir(p)), None)
+
+    # -- hooks ------------------------------------------------------------------------
+    def settings_changed(self) -> None:
+        directory, recent = self.settings["directory"], self.settings["recent"]
+        folders = ([directory] if directory else []) + [r for r in recent if r != directory]
+        self.folder_combo.clear()
+        for folder in folders:
+            self.folder_combo.addItem(_short(folder), folder)
+            self.folder_combo.setItemData(self.folder_combo.count() - 1, folder, Qt.ToolTipRole)
+        if not folders:
+            self.folder_combo.addItem("(no folder chosen)", "")
+        self.folder_combo.setCurrentIndex(0)
+        self.recursive_box.blockSignals(True)
+        self.recursive_box.setChecked(self.settings["recursive"])
+        self.recursive_box.blockSignals(False)
+
+    def state_changed(self, state) -> None:
+        busy = state.busy
+        self.progress.setVisible(busy)
+        self.progress.setValue(int((state.progress or 0) * 1000))
+        if busy:
+            self.info.setText("Reading the folder…")
+            return
+        if state.status == ERROR:
+            self.info.setText(state.message)
+            self.info.setToolTip("")
+            return
+        summary = state.view if isinstance(state.view, ImportSummary) else None
+        self.info.setText(describe(summary, state.message, self.settings["recursive"]))
+        self.info.setToolTip(_skipped_tooltip(summary))
+
+
+def describe(summary: ImportSummary | None, message: str = "", recursive: bool = True) -> str:
+    """The info line: images, categories, skipped files."""
+    if summary is None:
+        return message or "Choose a folder of images."
+    if not summary.n_images:
+        text = "No images in this folder" + ("." if recursive else
+                                             " (sub-folders are not searched).")
+    else:
+        text = f"{summary.n_images:,} images"
+        if summary.categories:
+            n = len(summary.categories)
+            shown = ", ".join(summary.categories[:6]) + (", …" if n > 6 else "")
+            text += f" in {n} categories ({shown})"
+        text += "."
+    if summary.skipped:
+        n = len(summary.skipped)
+        text += (f"\n{n} file{'s' if n > 1 else ''} skipped (not readable images); "
+                 "hover to see which.")
+    return text
+
+
+def _skipped_tooltip(summary: ImportSummary | None) -> str:
+    if summary is None or not summary.skipped:
+        return ""
+    lines = [f"{path}: {reason}" for path, reason in summary.skipped[:MAX_TOOLTIP_FILES]]
+    if len(summary.skipped) > MAX_TOOLTIP_FILES:
+        lines.append(f"… and {len(summary.skipped) - MAX_TOOLTIP_FILES} more")
+    return "\n".join(lines)
+
+
+def _short(path: str) -> str:
+    """A folder as shown in the combo: home abbreviated to ~."""
+    home = os.path.expanduser("~")
+    return "~" + path[len(home):] if home != "/" and path.startswith(home + os.sep) else path
