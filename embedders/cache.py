@@ -1,0 +1,273 @@
+"""On-disk cache of embeddings: SQLite, keyed by file content and model version.
+
+A renamed or moved file hits (same bytes, same key); an edited file misses.
+A second table remembers (path, size, mtime_ns) -> content key, so a cached
+run of unchanged files need not read or hash them again.
+
+The cache never takes the application down: a corrupt or foreign file is set
+aside (renamed) and a new one is made, with `warning` saying so; a busy or
+unwritable database just means no caching for that call.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+ENV_CACHE_DIR = "IMGFLOW_CACHE_DIR"
+FILE_NAME = "embeddings.sqlite"
+APPLICATION_ID = 0x696D6766  # "imgf": tells our files from other SQLite files
+SCHEMA_VERSION = 1
+_CHUNK = 500  # keys per query, well under SQLite's bound-variable limit
+_BUSY_TIMEOUT_S = 30.0
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS embeddings (
+        key TEXT NOT NULL, version TEXT NOT NULL, vector BLOB NOT NULL,
+        PRIMARY KEY (key, version)) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS files (
+        path TEXT PRIMARY KEY, size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL, key TEXT NOT NULL) WITHOUT ROWID""",
+)
+
+
+def content_key(data: bytes) -> str:
+    """Hash of a file's bytes: the cache key of its embeddings."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def default_path() -> Path:
+    folder = os.environ.get(ENV_CACHE_DIR)
+    if not folder:
+        import platformdirs
+        folder = platformdirs.user_cache_dir("imgflow", appauthor=False)
+    return Path(folder) / FILE_NAME
+
+
+def _is_corruption(error: sqlite3.Error) -> bool:
+    # OperationalError covers "database is locked" and I/O trouble, which are
+    # passing states; other DatabaseErrors mean the file itself is bad.
+    return isinstance(error, sqlite3.DatabaseError) and not isinstance(
+        error, sqlite3.OperationalError)
+
+
+class _Foreign(Exception):
+    """The file is a valid SQLite database, but not ours."""
+
+
+class EmbeddingCache:
+    def __init__(self, path: str | os.PathLike | None = None):
+        self.path = Path(path) if path is not None else default_path()
+        self.warning: str | None = None
+        self._lock = threading.RLock()  # one connection, shared by threads
+        self._conn = self._open_or_rebuild()
+
+    # ------------------------------------------------------------ opening
+
+    def _open_or_rebuild(self) -> sqlite3.Connection | None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return self._connect()
+        except (sqlite3.DatabaseError, _Foreign) as e:
+            if isinstance(e, sqlite3.OperationalError):
+                return self._unusable(e)
+            return self._rebuild(f"{e}")
+        except OSError as e:
+            return self._unusable(e)
+
+    def _unusable(self, error: Exception) -> None:
+        self.warning = f"The embedding cache {self.path} cannot be used ({error}); working without it."
+        log.warning(self.warning)
+        return None
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S,
+                               isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")  # fails on a non-database
+            conn.execute("PRAGMA synchronous=NORMAL")  # safe with WAL, faster
+            self._check_or_create(conn)
+            return conn
+        except BaseException:
+            conn.close()
+            raise
+
+    def _check_or_create(self, conn: sqlite3.Connection) -> None:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        tables = {r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table'")}
+        if app_id == 0 and not tables:
+            self._create(conn)
+            return
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if app_id != APPLICATION_ID or version != SCHEMA_VERSION:
+            raise _Foreign("not an imgflow embedding cache "
+                           f"(application id {app_id}, schema {version})")
+        if not {"embeddings", "files"} <= tables:
+            raise _Foreign("the cache tables are missing")
+
+    @staticmethod
+    def _create(conn: sqlite3.Connection) -> None:
+        # IMMEDIATE: two processes creating the file at once take turns
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _SCHEMA:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def _rebuild(self, reason: str) -> sqlite3.Connection | None:
+        """Move the bad file (and its WAL files) aside and start afresh."""
+        if self._conn_or_none() is not None:
+            self._conn.close()
+            self._conn = None
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.broken-{stamp}-{os.getpid()}")
+        try:
+            for suffix in ("", "-wal", "-shm"):
+                part = Path(f"{self.path}{suffix}")
+                if part.exists():
+                    os.replace(part, f"{aside}{suffix}")
+            conn = self._connect()
+        except (OSError, sqlite3.Error, _Foreign) as e:
+            return self._unusable(e)
+        self.warning = (f"The embedding cache was unreadable ({reason}); it was "
+                        f"moved to {aside.name} and a new, empty cache was made.")
+        log.warning(self.warning)
+        return conn
+
+    def _conn_or_none(self) -> sqlite3.Connection | None:
+        return getattr(self, "_conn", None)
+
+    # ------------------------------------------------------------ access
+
+    def _run(self, work, default):
+        """Run work(conn) under the lock; corruption rebuilds, busy skips."""
+        with self._lock:
+            if self._conn is None:
+                return default
+            try:
+                return work(self._conn)
+            except sqlite3.Error as e:
+                self._rollback_quietly()
+                if _is_corruption(e):
+                    self._conn = self._rebuild(str(e))
+                else:
+                    log.warning("embedding cache not used this time: %s", e)
+                return default
+
+    def _rollback_quietly(self) -> None:
+        try:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+
+    def get_many(self, keys: Sequence[str], model_version: str) -> dict[str, np.ndarray]:
+        keys = list(dict.fromkeys(keys))
+
+        def work(conn):
+            found = {}
+            for start in range(0, len(keys), _CHUNK):
+                chunk = keys[start:start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                rows = conn.execute(
+                    f"SELECT key, vector FROM embeddings WHERE version=? AND key IN ({marks})",
+                    (model_version, *chunk))
+                for key, blob in rows:
+                    found[key] = np.frombuffer(blob, dtype=np.float32).copy()
+            return found
+        return self._run(work, {})
+
+    def put_many(self, items: Iterable[tuple[str, np.ndarray]], model_version: str) -> None:
+        rows = [(key, model_version, np.asarray(vector, dtype=np.float32).tobytes())
+                for key, vector in items]
+        if rows:
+            self._write("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?)", rows)
+
+    def file_keys(self, entries: Sequence[tuple[str, int, int]]) -> dict[str, str]:
+        """{path: content key} for files whose (size, mtime_ns) are unchanged."""
+        wanted = {path: (size, mtime) for path, size, mtime in entries}
+        paths = list(wanted)
+
+        def work(conn):
+            known = {}
+            for start in range(0, len(paths), _CHUNK):
+                chunk = paths[start:start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                rows = conn.execute(
+                    f"SELECT path, size, mtime_ns, key FROM files WHERE path IN ({marks})",
+                    chunk)
+                for path, size, mtime, key in rows:
+                    if wanted[path] == (size, mtime):
+                        known[path] = key
+            return known
+        return self._run(work, {})
+
+    def remember_files(self, entries: Iterable[tuple[str, int, int, str]]) -> None:
+        """Store (path, size, mtime_ns, content key) for later file_keys."""
+        rows = list(entries)
+        if rows:
+            self._write("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", rows)
+
+    def _write(self, statement: str, rows: list) -> None:
+        def work(conn):
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(statement, rows)
+            conn.execute("COMMIT")
+        self._run(work, None)
+
+    # ------------------------------------------------------------ upkeep
+
+    def count(self) -> int:
+        return self._run(
+            lambda conn: conn.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0], 0)
+
+    def size_bytes(self) -> int:
+        """Bytes on disk, including the write-ahead log."""
+        total = 0
+        for suffix in ("", "-wal"):
+            try:
+                total += os.path.getsize(f"{self.path}{suffix}")
+            except OSError:
+                pass
+        return total
+
+    def clear(self) -> None:
+        def work(conn):
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("DELETE FROM embeddings")
+            conn.execute("DELETE FROM files")
+            conn.execute("COMMIT")
+            # give the space back; fine to skip when another process is busy
+            try:
+                conn.execute("VACUUM")
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.OperationalError:
+                pass
+        self._run(work, None)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> "EmbeddingCache":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

