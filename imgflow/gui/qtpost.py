@@ -15,11 +15,17 @@ class QtPoster(QObject):
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
+        self._closed = False
         self._call.connect(self._run, Qt.QueuedConnection)
 
     def __call__(self, fn: Callable[[], None]) -> None:
-        self._call.emit(fn)
+        if not self._closed:
+            self._call.emit(fn)
 
-    @staticmethod
-    def _run(fn: Callable[[], None]) -> None:
-        fn()
+    def close(self) -> None:
+        """Drop calls still queued or yet to come (their engine has shut down)."""
+        self._closed = True
+
+    def _run(self, fn: Callable[[], None]) -> None:
+        if not self._closed:
+            fn()

@@ -1,0 +1,103 @@
+"""The canvas view: zoom, rubber-band selection, dropping widgets from the
+toolbox, and typing to search for a widget to add."""
+from __future__ import annotations
+
+from PyQt5.QtCore import QPointF, QRectF, Qt
+from PyQt5.QtGui import QPainter
+from PyQt5.QtWidgets import QFrame, QGraphicsView
+
+from .scene import CanvasScene
+
+WIDGET_MIME = "application/x-imgflow-widget"
+ZOOM_STEPS = (0.33, 0.5, 0.67, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0)
+
+
+class CanvasView(QGraphicsView):
+    def __init__(self, scene: CanvasScene | None = None, parent=None):
+        super().__init__(parent)
+        self.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing
+                            | QPainter.SmoothPixmapTransform)
+        self.setDragMode(QGraphicsView.RubberBandDrag)
+        self.setRubberBandSelectionMode(Qt.IntersectsItemShape)
+        self.setTransformationAnchor(QGraphicsView.AnchorUnderMouse)
+        self.setViewportUpdateMode(QGraphicsView.FullViewportUpdate)
+        self.setFrameShape(QFrame.NoFrame)
+        self.setAcceptDrops(True)
+        self.zoom = 1.0
+        if scene is not None:
+            self.setScene(scene)
+
+    # -- zoom ---------------------------------------------------------------
+    def set_zoom(self, zoom: float) -> None:
+        self.zoom = min(max(zoom, ZOOM_STEPS[0]), ZOOM_STEPS[-1])
+        self.resetTransform()
+        self.scale(self.zoom, self.zoom)
+
+    def zoom_in(self) -> None:
+        self.set_zoom(next((z for z in ZOOM_STEPS if z > self.zoom + 1e-6), ZOOM_STEPS[-1]))
+
+    def zoom_out(self) -> None:
+        self.set_zoom(next((z for z in reversed(ZOOM_STEPS) if z < self.zoom - 1e-6),
+                           ZOOM_STEPS[0]))
+
+    def zoom_reset(self) -> None:
+        self.set_zoom(1.0)
+
+    def wheelEvent(self, event) -> None:
+        if event.modifiers() & Qt.ControlModifier:
+            self.zoom_in() if event.angleDelta().y() > 0 else self.zoom_out()
+            event.accept()
+        else:
+            super().wheelEvent(event)
+
+    def show_contents(self) -> None:
+        """Scroll so that the whole workflow is in view (centred)."""
+        scene = self.scene()
+        rect = scene.itemsBoundingRect() if scene is not None else QRectF()
+        if not rect.isEmpty():
+            self.centerOn(rect.center())
+
+    def free_position(self) -> QPointF:
+        """Where a widget added without a position goes: the visible centre."""
+        return self.mapToScene(self.viewport().rect().center())
+
+    # -- dropping widgets from the toolbox ----------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasFormat(WIDGET_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event) -> None:
+        if event.mimeData().hasFormat(WIDGET_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event) -> None:
+        mime = event.mimeData()
+        if not mime.hasFormat(WIDGET_MIME):
+            super().dropEvent(event)
+            return
+        widget_id = bytes(mime.data(WIDGET_MIME)).decode("utf-8")
+        scene = self.scene()
+        if widget_id in scene.document.workflow.registry:
+            pos = self.mapToScene(event.pos())
+            node = scene.document.add_node(widget_id, (pos.x(), pos.y()))
+            scene.select_nodes([node.id])
+            event.acceptProposedAction()
+
+    # -- typing opens the quick menu -------------------------------------------------
+    def keyPressEvent(self, event) -> None:
+        scene = self.scene()
+        text = event.text()
+        plain = not event.modifiers() & (Qt.ControlModifier | Qt.AltModifier | Qt.MetaModifier)
+        if (scene is not None and scene.focusItem() is None and plain and text
+                and text.isprintable() and not text.isspace()):
+            pos = self.mapToScene(self.mapFromGlobal(self.cursor().pos()))
+            if not self.viewport().rect().contains(self.mapFromScene(pos)):
+                pos = self.free_position()
+            scene.quick_add(QPointF(pos), text)
+            event.accept()
+            return
+        super().keyPressEvent(event)
