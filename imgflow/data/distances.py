@@ -8,9 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial.distance import squareform
 
 from .table import Table
+
+
+def squareform(x, checks=True):
+    # scipy.spatial costs half a second to import: only pay for it when used.
+    from scipy.spatial.distance import squareform as _squareform
+    return _squareform(x, checks=checks)
 
 
 @dataclass(frozen=True, eq=False)

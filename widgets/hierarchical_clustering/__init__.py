@@ -1,0 +1,137 @@
+"""Hierarchical Clustering: a dendrogram of the distances, and clusters picked from it.
+
+Branches are picked by hand (click, Ctrl-click for more), by a cut height,
+or as the top N clusters.  Clusters are named C1, C2, ... in the order of
+their leaves in the dendrogram, so the same tree gives the same names.
+The linkage is computed once per (distances, method); changing the
+selection only redraws.
+"""
+from __future__ import annotations
+
+import threading
+import weakref
+
+import numpy as np
+
+from imgflow.api import Context, Input, Output, Result, Setting, Widget, WidgetError
+from imgflow.data import Column, Distances, Table
+
+from .tree import LINKAGES, Tree, choose_clusters, linkage
+
+SELECTION_MODES = ("manual", "height", "top_n")
+LABEL_FALLBACK = "image name"
+
+
+def measured_table(distances: Distances) -> Table:
+    """One row per measured item: the input rows, or the measured columns' names."""
+    if distances.axis == "rows" and distances.table is not None:
+        return distances.table
+    if distances.axis == "columns" and distances.labels:
+        names = distances.labels
+    else:
+        names = [str(i + 1) for i in range(distances.n)]
+    return Table.from_columns([Column.text("item", names)])
+
+
+def leaf_labels(table: Table, column: str) -> list[str]:
+    """Text for each leaf: the chosen column, else the first text-like one, else numbers."""
+    candidates = [c for c in table.columns if c.name == column]
+    candidates += [c for c in table.columns if c.kind in ("text", "categorical")]
+    if candidates:
+        col = candidates[0]
+        return ["?" if v is None else str(v) for v in col.data]
+    return [str(i + 1) for i in range(len(table))]
+
+
+def image_paths(table: Table) -> list[str | None]:
+    images = table.columns_of_kind("image")
+    if not images:
+        return [None] * len(table)
+    return list(images[0].data)
+
+
+def output_tables(table: Table, cluster_of: np.ndarray, names: list[str]):
+    """(Selected Data, Data): the chosen rows with their cluster, and all rows flagged."""
+    values = [names[c] if c >= 0 else None for c in cluster_of]
+    cluster = Column.categorical("Cluster", values, role="meta", categories=names)
+    selected = cluster_of >= 0
+    flag = Column.categorical("Selected", np.where(selected, "Yes", "No"), role="meta",
+                              categories=("No", "Yes"))
+    data = table.add_column(cluster).add_column(flag)
+    chosen = table.add_column(cluster).subset(selected) if selected.any() else None
+    return chosen, data
+
+
+class HierarchicalClustering(Widget):
+    id = "imgflow.hierarchical_clustering"
+    name = "Hierarchical Clustering"
+    category = "Unsupervised"
+    icon = "hierarchical_clustering.svg"
+    description = "Cluster by a dendrogram of distances; pick clusters by hand, by height or top N."
+    keywords = ("dendrogram", "cluster", "linkage", "ward", "tree", "hierarchy")
+    priority = 20
+    inputs = (Input("Distances", Distances, default=True, doc="Distances between items."),)
+    outputs = (
+        Output("Selected Data", Table, default=True,
+               doc="Rows of the selected clusters, with a 'Cluster' column (C1, C2, ...)."),
+        Output("Data", Table, doc="All rows, with 'Cluster' (missing when not selected) "
+                                  "and 'Selected' (Yes/No)."),
+    )
+    settings = (
+        Setting("linkage", str, "ward", choices=LINKAGES, doc="How cluster distances are merged."),
+        Setting("selection", str, "manual", choices=SELECTION_MODES,
+                doc="Pick clusters by hand, by a cut height, or the top N."),
+        Setting("top_n", int, 3, minimum=1, maximum=10000, doc="Number of clusters (top N)."),
+        Setting("height_ratio", float, 0.5, minimum=0.0, maximum=1.0,
+                doc="Cut height as a fraction of the tree's height."),
+        Setting("selected", list, [], doc="Selected branches (node ids of the linkage)."),
+        Setting("label_column", str, LABEL_FALLBACK, doc="Column naming the leaves."),
+        Setting("max_depth", int, 0, minimum=0, maximum=200,
+                doc="Draw only this many levels (0: automatic for large trees)."),
+        Setting("show_thumbnails", bool, True, doc="Show images at the leaves."),
+    )
+    panel = "widgets.hierarchical_clustering.panel:HierarchicalClusteringPanel"
+
+    def __init__(self):
+        # (weak reference to the Distances, method, Tree): a selection change
+        # re-runs compute but must not redo the linkage.
+        self._cached: tuple[weakref.ref, str, Tree] | None = None
+        self._lock = threading.Lock()
+
+    def tree(self, distances: Distances, method: str, ctx: Context) -> Tree:
+        with self._lock:
+            cached = self._cached
+            if cached and cached[0]() is distances and cached[1] == method:
+                return cached[2]
+            self._cached = None                     # let go of the old tree first
+            ctx.progress(0.05)
+            tree = Tree.from_linkage(linkage(distances.condensed, distances.n, method))
+            # kept even when this run was cancelled meanwhile: the run that
+            # replaced it (a selection change) wants this very tree
+            self._cached = (weakref.ref(distances), method, tree)
+            ctx.check()
+            return tree
+
+    def compute(self, inputs, settings, ctx: Context) -> Result:
+        from .layout import build_view
+
+        distances: Distances = inputs["Distances"]
+        if not isinstance(distances, Distances):
+            raise WidgetError("The input is not a distance matrix.")
+        tree = self.tree(distances, settings["linkage"], ctx)
+        mode = settings["selection"]
+        clusters, warning = choose_clusters(tree, mode, settings["selected"],
+                                            settings["top_n"], settings["height_ratio"])
+        if warning:
+            ctx.warning(warning)
+        names = [f"C{i + 1}" for i in range(len(clusters))]
+        table = measured_table(distances)
+        chosen, data = output_tables(table, tree.labels(clusters), names)
+        cut = settings["height_ratio"] * tree.height[tree.root] if mode == "height" else None
+        view = build_view(tree, leaf_labels(table, settings["label_column"]),
+                          image_paths(table), clusters, names, settings["max_depth"], cut)
+        ctx.progress(1.0)
+        n_selected = 0 if chosen is None else len(chosen)
+        info = (f"{tree.n:,} items, {settings['linkage']} linkage; "
+                f"{len(clusters)} cluster(s), {n_selected:,} items selected")
+        return Result({"Selected Data": chosen, "Data": data}, view=view, info=info)

@@ -1,0 +1,122 @@
+"""Image Embedding: a vector of numbers for every image, from a deep network.
+
+The output is the input table with the vector's columns (n0, n1, ...) added
+as features, for the embedded rows only, in input order; images that cannot
+be read go to "Skipped Images" with the reason.  Vectors are cached on disk
+by file content and model, so an unchanged folder re-embeds at once and a
+folder with one new image embeds just that one.  A model that cannot be had
+(no weights, no server) is an error that names the offline models: another
+model is never used in its place.
+"""
+from __future__ import annotations
+
+import threading
+
+from imgflow.api import Context, Input, Output, Result, Setting, Widget, WidgetError
+from imgflow.data import Table
+
+from .run import (EmbeddingSummary, embed_table, image_column, output_tables, read_token,
+                  server_urls, skipped_warning)
+
+EMBEDDERS = ("inception-v3", "squeezenet", "efficientnet-lite0", "remote")
+
+
+def embedder_choices() -> list[tuple[str, str, str]]:
+    """(id, name, description) of each embedder, for the panel (no torch import)."""
+    from embedders.models import MODELS
+
+    out = []
+    for model_id in EMBEDDERS[:-1]:
+        info = MODELS.get(model_id)
+        if info is not None:
+            mark = "" if info.needs_network else " (offline)"
+            out.append((model_id, info.name + mark, info.description))
+    out.append(("remote", "Remote server",
+                "Embed on an 'imgflow serve' server (for example one with a GPU)."))
+    return out
+
+
+class ImageEmbedding(Widget):
+    id = "imgflow.image_embedding"
+    name = "Image Embedding"
+    category = "Image Analytics"
+    icon = "image_embedding.svg"
+    description = "Turn images into vectors of numbers with a deep network (cached on disk)."
+    keywords = ("embed", "vector", "features", "deep", "network", "inception", "neural")
+    priority = 20
+    inputs = (Input("Images", Table, default=True, doc="A table with an image column."),)
+    outputs = (
+        Output("Embeddings", Table, default=True,
+               doc="The embedded rows, with the vector as feature columns n0, n1, ..."),
+        Output("Skipped Images", Table, doc="Rows whose image could not be embedded, "
+                                            "with a 'reason' column."),
+    )
+    settings = (
+        Setting("image_column", str, "", doc="The column of images ('' = the first)."),
+        Setting("embedder", str, "inception-v3", choices=EMBEDDERS, doc="The network."),
+        Setting("server_url", str, "", doc="Server address(es) of 'imgflow serve', "
+                                           "separated by commas (remote)."),
+        Setting("remote_model", str, "inception-v3", doc="The model the server runs (remote)."),
+        Setting("token_file", str, "", path=True, doc="A file with the server's token (remote)."),
+    )
+    panel = "widgets.image_embedding.panel:ImageEmbeddingPanel"
+
+    def __init__(self):
+        # The engine keeps one instance per node: a loaded model stays here
+        # so a re-run does not load it again.
+        self._models: dict[str, object] = {}
+        self._lock = threading.Lock()
+
+    def local_model(self, model_id: str):
+        from embedders.errors import EmbedderError
+        from embedders.models import load_model
+
+        with self._lock:
+            if model_id not in self._models:
+                self._models.clear()            # one network in memory at a time
+                try:
+                    self._models[model_id] = load_model(model_id)
+                except EmbedderError as exc:
+                    raise WidgetError(str(exc)) from None
+            return self._models[model_id]
+
+    def remote_model(self, settings: dict, ctx: Context):
+        """A client for the servers; made per run (cheap), closed by the caller."""
+        from embedders.errors import EmbedderError
+        try:
+            from embedders.remote.client import RemoteModel
+        except ImportError as exc:
+            raise WidgetError(f"Remote embedding is not available here ({exc}); "
+                              "choose an offline model.") from None
+        urls = server_urls(settings["server_url"])
+        if not urls:
+            raise WidgetError("No server address: enter the address of an 'imgflow serve' "
+                              "server, or choose an offline model.")
+        token = read_token(settings["token_file"], ctx.workflow_dir)
+        try:
+            return RemoteModel(urls, settings["remote_model"], token,
+                               is_cancelled=lambda: ctx.cancelled)
+        except EmbedderError as exc:
+            raise WidgetError(str(exc)) from None
+
+    def compute(self, inputs, settings, ctx: Context) -> Result:
+        table: Table = inputs["Images"]
+        column = image_column(table, settings["image_column"], ctx)
+        remote = settings["embedder"] == "remote"
+        model = self.remote_model(settings, ctx) if remote else self.local_model(settings["embedder"])
+        ctx.check()
+        try:
+            vectors, skipped, result = embed_table(table, column, model, ctx)
+        finally:
+            if remote:
+                model.close()
+        embedded, rejected = output_tables(table, vectors, skipped)
+        if skipped:
+            ctx.warning(skipped_warning(table, column, skipped))
+        summary = EmbeddingSummary(model.info.name, len(table), result.n_cached,
+                                   result.n_computed,
+                                   tuple((str(column.data[i]), r) for i, r in sorted(skipped.items())))
+        info = (f"{len(table) - len(skipped)} of {len(table)} images embedded by "
+                f"{model.info.name}: {result.n_cached} from the cache, "
+                f"{result.n_computed} computed" + (f", {len(skipped)} skipped" if skipped else ""))
+        return Result({"Embeddings": embedded, "Skipped Images": rejected}, view=summary, info=info)
