@@ -85,17 +85,29 @@ def check_export(wf: Workflow, export: Export) -> None:
 
 
 class ProgressPrinter:
-    """Prints which node is working and how far it is, at most a few times a second."""
+    """Prints which node is working and how far it is, at most a few times a second.
+
+    Percentages are shown only for work that has taken a while: a node that
+    is done in a blink just says "done".
+    """
+    QUIET_SECONDS = 0.5
 
     def __init__(self, wf: Workflow, stream: TextIO):
         self.wf, self.stream = wf, stream
         self.tty = stream.isatty()
         self._last: dict[int, tuple[str, int]] = {}
         self._last_time = 0.0
+        self._started: dict[int, float] = {}
 
     def __call__(self, node_id: int, state) -> None:
         if node_id not in self.wf.nodes:
             return
+        if state.status == "running":
+            started = self._started.setdefault(node_id, time.monotonic())
+            if time.monotonic() - started < self.QUIET_SECONDS:
+                return
+        else:
+            self._started.pop(node_id, None)
         percent = int((state.progress or 0) * 100)
         key = (state.status, percent // (1 if self.tty else 10))
         if self._last.get(node_id) == key:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from PyQt5.QtCore import QEvent, QPoint, QPointF, Qt
-from PyQt5.QtGui import QMouseEvent
+from PyQt5.QtGui import QDragEnterEvent, QDropEvent, QMouseEvent
 from PyQt5.QtWidgets import QApplication
 
 
@@ -48,3 +48,25 @@ def anchor(window, node, kind: str) -> QPointF:
 
 def centre(window, node) -> QPointF:
     return window.scene.node_items[node.id].scenePos()
+
+
+def toolbox_index(toolbox, name):
+    """The model index of a widget shown in the toolbox."""
+    proxy = toolbox.proxy
+    for row in range(proxy.rowCount()):
+        category = proxy.index(row, 0)
+        for r in range(proxy.rowCount(category)):
+            index = proxy.index(r, 0, category)
+            if index.data() == name:
+                return proxy.mapToSource(index)
+    raise AssertionError(f"{name} is not shown")
+
+
+def drop_on_canvas(view, mime, pos: QPoint):
+    """Drop toolbox drag data on the canvas at a viewport position."""
+    enter = QDragEnterEvent(pos, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    QApplication.sendEvent(view.viewport(), enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(pos), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    QApplication.sendEvent(view.viewport(), drop)
+    return drop

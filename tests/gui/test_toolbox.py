@@ -1,29 +1,7 @@
 """The toolbox: widgets by category, search as you type, drag onto the canvas."""
-from PyQt5.QtCore import QEvent, QPoint, QPointF, Qt
-from PyQt5.QtGui import QDropEvent, QDragEnterEvent
-from PyQt5.QtWidgets import QApplication
+from PyQt5.QtCore import QPoint, Qt
 
-from imgflow.gui.widget_model import WIDGET_ID_ROLE
-
-
-def _index_of(toolbox, name):
-    proxy = toolbox.proxy
-    for row in range(proxy.rowCount()):
-        category = proxy.index(row, 0)
-        for r in range(proxy.rowCount(category)):
-            index = proxy.index(r, 0, category)
-            if index.data() == name:
-                return proxy.mapToSource(index)
-    raise AssertionError(f"{name} is not shown")
-
-
-def _drop(view, mime, pos: QPoint):
-    enter = QDragEnterEvent(pos, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
-    QApplication.sendEvent(view.viewport(), enter)
-    assert enter.isAccepted()
-    drop = QDropEvent(QPointF(pos), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
-    QApplication.sendEvent(view.viewport(), drop)
-    return drop
+from tests.gui.mouse import drop_on_canvas, toolbox_index
 
 
 def test_widgets_grouped_by_category_with_search_as_you_type(window, qtbot):
@@ -42,16 +20,16 @@ def test_widgets_grouped_by_category_with_search_as_you_type(window, qtbot):
 
 
 def test_hover_tells_what_a_widget_does_and_its_channels(window):
-    tip = _index_of(window.toolbox, "Double").data(Qt.ToolTipRole)
+    tip = toolbox_index(window.toolbox, "Double").data(Qt.ToolTipRole)
     assert "Doubles every number." in tip
     assert "Inputs:" in tip and "Outputs:" in tip and "Values" in tip
 
 
 def test_dragging_a_widget_onto_the_canvas_adds_it_where_dropped(window):
-    index = _index_of(window.toolbox, "Numbers")
+    index = toolbox_index(window.toolbox, "Numbers")
     mime = window.toolbox.model.mimeData([index])
     drop_at = QPoint(300, 200)
-    event = _drop(window.view, mime, drop_at)
+    event = drop_on_canvas(window.view, mime, drop_at)
     assert event.isAccepted()
     [node] = window.document.workflow.nodes.values()
     assert node.widget_id == "test.numbers"

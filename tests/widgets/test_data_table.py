@@ -10,6 +10,7 @@ from imgflow.engine import Engine
 from imgflow.registry import Registry
 from imgflow.workflow import Workflow, load, save
 from tests.support.images import make_image_tree
+from tests.support.panels import show_panel
 from widgets.data_table import (DataTable, parse_selection, selected_rows, selection_setting,
                                 summarize)
 from widgets.import_images import ImportImages
@@ -135,14 +136,7 @@ def gui(qtbot):
     engine.shutdown()
 
 
-def open_table(qtbot, wf, engine, node):
-    from imgflow.gui.panel import open_panel
-    panel = open_panel(wf, engine, node)
-    qtbot.addWidget(panel)
-    panel.show()
-    qtbot.waitExposed(panel)
-    qtbot.waitUntil(engine.is_idle)
-    return panel
+open_table = show_panel
 
 
 def test_tabs_per_input_and_selection_output(gui, qtbot):

@@ -67,11 +67,26 @@ def test_normalised_euclidean_standardises_columns():
     np.testing.assert_allclose(d.condensed, pdist(z), atol=1e-10)
 
 
-def test_float32_embeddings_give_float64_distances_close_to_exact():
+def test_float32_embeddings_give_float32_distances_as_exact_as_the_vectors(small_blocks):
     E = RNG.random((300, 512)).astype(np.float32)
     d, _ = run(table(E), metric="cosine")
-    assert d.condensed.dtype == np.float64
+    assert d.condensed.dtype == np.float32                 # half the memory of float64
     np.testing.assert_allclose(d.condensed, pdist(E.astype(float), "cosine"), atol=2e-6)
+    d, _ = run(table(E), metric="euclidean", normalize=False)
+    assert d.condensed.dtype == np.float32
+    np.testing.assert_allclose(d.condensed, pdist(E.astype(float)), rtol=1e-5)
+
+
+def test_float64_data_keeps_float64_distances():
+    d, _ = run(table(X), metric="cosine")
+    assert d.condensed.dtype == np.float64
+
+
+def test_a_big_matrix_gets_memory_of_its_own_and_right_values(monkeypatch):
+    monkeypatch.setattr(memory, "OWN_MAPPING_BYTES", 1)   # every array takes the mmap path
+    d, _ = run(table(X.astype(np.float32)), metric="cosine")
+    assert d.condensed.flags.writeable and d.condensed.dtype == np.float32
+    np.testing.assert_allclose(d.condensed, pdist(X, "cosine"), atol=2e-6)
 
 
 def test_between_columns_measures_the_features():
@@ -110,7 +125,8 @@ def test_too_big_a_matrix_is_refused_before_allocating(monkeypatch):
     with pytest.raises(WidgetError) as err:
         run(big)
     message = str(err.value)
-    assert "100,000 items" in message and "40.0 GB" in message
+    # float32 data: a float32 matrix (20 GB) and a clustering's float64 copy (40 GB)
+    assert "100,000 items" in message and "20.0 GB" in message and "40.0 GB" in message
     assert "needs" in message and "1.0 GB is available" in message
 
 

@@ -45,6 +45,22 @@ def test_linkage_matches_scipy_and_leaves_the_shared_distances_intact(method):
     np.testing.assert_allclose(Z[:, 2], scipy_linkage(before, method)[:, 2], rtol=1e-10)
 
 
+@pytest.mark.parametrize("method", ["ward", "average"])
+def test_float32_distances_cluster_as_float64_ones_and_stay_intact(method):
+    from widgets.distances import Distances as DistancesWidget
+    measure = lambda X: DistancesWidget().compute(
+        {"Data": blob_table(X)}, {**DistancesWidget.default_settings(), "metric": "euclidean",
+                                  "normalize": False}, Context()).outputs["Distances"]
+    d32, d64 = measure(BLOBS.astype(np.float32)), measure(BLOBS)
+    assert d32.condensed.dtype == np.float32 and d64.condensed.dtype == np.float64
+    before = d32.condensed.copy()
+    Z32, Z64 = linkage(d32.condensed, d32.n, method), linkage(d64.condensed, d64.n, method)
+    np.testing.assert_array_equal(d32.condensed, before)      # the shared input is kept
+    np.testing.assert_array_equal(Z32[:, [0, 1, 3]], Z64[:, [0, 1, 3]])   # same merges
+    # float32 precision, relative to the data's scale
+    np.testing.assert_allclose(Z32[:, 2], Z64[:, 2], atol=1e-5 * Z64[-1, 2])
+
+
 def test_missing_distances_are_refused():
     condensed = pdist(BLOBS)
     condensed[3] = np.nan

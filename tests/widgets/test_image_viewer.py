@@ -14,6 +14,7 @@ from imgflow.engine import Engine
 from imgflow.registry import Registry
 from imgflow.workflow import Workflow, load, save
 from tests.support.images import make_image_tree
+from tests.support.panels import show_panel
 from widgets.image_viewer import ImageViewer
 from widgets.import_images import ImportImages
 
@@ -112,12 +113,7 @@ def gui(qtbot, images):
 
 
 def open_viewer(qtbot, wf, engine, node):
-    from imgflow.gui.panel import open_panel
-    panel = open_panel(wf, engine, node)
-    qtbot.addWidget(panel)
-    panel.show()
-    qtbot.waitExposed(panel)
-    qtbot.waitUntil(engine.is_idle)
+    panel = show_panel(qtbot, wf, engine, node)
     qtbot.waitUntil(lambda: panel.grid.visualRect(panel.model.index(11)).isValid())
     return panel
 
