@@ -20,7 +20,7 @@ def squareform(x, checks=True):
 
 @dataclass(frozen=True, eq=False)
 class Distances:
-    condensed: np.ndarray          # length n * (n - 1) / 2
+    condensed: np.ndarray          # length n * (n - 1) / 2; float64 (float32 from float32 data)
     n: int
     table: Table | None = None     # the table whose rows (axis="rows") are measured
     axis: str = "rows"             # "rows" or "columns"

@@ -15,8 +15,8 @@ from imgflow.api import Context, Input, Output, Result, Setting, Widget, WidgetE
 from imgflow.data import Distances as DistanceMatrix
 from imgflow.data import Table
 
-from .memory import (WORK_BLOCK_BYTES, available_bytes, condensed_bytes, format_bytes,
-                     too_big_message)
+from .memory import (WORK_BLOCK_BYTES, available_bytes, condensed_bytes, condensed_dtype,
+                     format_bytes, too_big_message)
 
 METRICS = {
     "euclidean": ("Euclidean", "straight-line distance"),
@@ -57,16 +57,17 @@ def check_binary(X: np.ndarray, names) -> None:
             f"other values (first: '{names[bad[0]]}'). Choose another metric.")
 
 
-def check_memory(n: int, data_bytes: int) -> int:
+def check_memory(n: int, itemsize: int, data_bytes: int) -> int:
     """Bytes the matrix takes; WidgetError when it (and a clustering's copy) would not fit."""
-    matrix = condensed_bytes(n)
-    # A clustering of the matrix works on its own copy of it (the matrix is shared).
-    needed = 2 * matrix + WORK_BLOCK_BYTES + data_bytes
+    matrix = condensed_bytes(n, itemsize)
+    # A clustering works on its own float64 copy (the matrix is shared with other links).
+    work = condensed_bytes(n, 8)
+    needed = matrix + work + WORK_BLOCK_BYTES + data_bytes
     available = available_bytes()
     if available is not None and needed > available:
         raise WidgetError(too_big_message(
-            f"The distances between {n:,} items ({format_bytes(matrix)}, and as much again "
-            f"to cluster them)", needed, available,
+            f"The distances between {n:,} items ({format_bytes(matrix)}, and "
+            f"{format_bytes(work)} more to cluster them)", needed, available,
             "Use fewer rows (e.g. a sample) or a machine with more memory."))
     return matrix
 
@@ -92,12 +93,15 @@ def compute_distances(table: Table, metric: str, normalize: bool, axis: str,
     what = "rows" if axis == "rows" else "columns"
     if n < 2:
         raise WidgetError(f"Distances need at least two {what}; the data has {n}.")
-    matrix_bytes = check_memory(n, 2 * X.nbytes)
+    dtype = condensed_dtype(X.dtype)
+    matrix_bytes = check_memory(n, dtype.itemsize, 2 * X.nbytes)
     ctx.check()
     Y, block = prepare(X, metric, normalize and metric in NORMALIZABLE)
-    condensed = fill_condensed(Y, block, ctx.progress, ctx.check)
+    condensed = fill_condensed(Y, block, ctx.progress, ctx.check, dtype=dtype)
     del Y
-    if not np.isfinite(np.sum(condensed)):    # overflow in extreme data; no N x N temporary
+    # Overflow in extreme data.  A sum needs no N x N temporary; summed in
+    # float64 (buffered), many large float32 distances cannot overflow it.
+    if not np.isfinite(np.sum(condensed, dtype=np.float64)):
         raise WidgetError("Some distances are not finite numbers; the data has too large values.")
     result = DistanceMatrix(condensed, n, table=table, axis=axis,
                             labels=tuple(names) if axis == "columns" else (),

@@ -18,7 +18,7 @@ from .dendrogram import DendrogramPlot
 from .layout import DendrogramView
 from .tree import LINKAGES
 
-MODES = (("manual", "Manual (click a branch)"), ("height", "Height ratio:"), ("top_n", "Top N:"))
+MODES = (("manual", "Manual: click branches"), ("height", "Height ratio:"), ("top_n", "Top N:"))
 
 
 class HierarchicalClusteringPanel(WidgetPanel):

@@ -14,34 +14,42 @@ import numpy as np
 
 from imgflow.api import WidgetError
 
-from widgets.distances.memory import available_bytes, too_big_message
+from widgets.distances.memory import available_bytes, empty_large, too_big_message
 
 LINKAGES = ("single", "average", "weighted", "complete", "ward")
 
 
 def linkage(condensed: np.ndarray, n: int, method: str, in_place: bool = False) -> np.ndarray:
-    """The linkage matrix of a condensed distance matrix.
+    """The linkage matrix of a condensed distance matrix (float32 or float64).
 
-    fastcluster works in place on a copy we own (preserve_input=False): the
-    widget's input is shared with other links and needed again when the
-    method changes, so it must not be overwritten.  That copy is the memory a
-    clustering needs beyond the distances; it is checked before it is made.
-    ``in_place=True`` (for a caller that owns the matrix and is done with it,
-    like the benchmark's one-shot path) skips the copy and destroys the input.
+    fastcluster works in place on a float64 copy we own: the widget's input
+    is shared with other links and needed again when the method changes, so
+    it must not be overwritten.  That copy is the memory a clustering needs
+    beyond the distances (1.6 GB at 20,000 items, whatever the input's
+    precision); it is checked before it is made.  ``in_place=True`` (for a
+    caller that owns a float64 matrix and is done with it, like the
+    benchmark's one-shot path) skips the copy and destroys the input.
     """
     if n < 2:
         raise WidgetError(f"Clustering needs at least two items; there is {n}.")
-    needed = (0 if in_place else condensed.nbytes) + 64 * n
+    reuse = in_place and condensed.dtype == np.float64 and condensed.flags.c_contiguous
+    needed = (0 if reuse else 8 * condensed.size) + 64 * n
     available = available_bytes()
     if available is not None and needed > available:
         raise WidgetError(too_big_message(
             f"Clustering {n:,} items", needed, available,
             "Use fewer rows (e.g. a sample) or a machine with more memory."))
-    # A sum is NaN or infinite exactly when some value is (short of overflow),
-    # and needs no temporary array the size of the matrix.
-    if not np.isfinite(np.sum(condensed)):
+    # A sum is NaN or infinite exactly when some value is (short of overflow,
+    # which a float64 accumulator makes unlikely), and needs no temporary
+    # array the size of the matrix.
+    if not np.isfinite(np.sum(condensed, dtype=np.float64)):
         raise WidgetError("Some distances are missing or infinite; clustering needs them all.")
-    work = condensed if in_place else np.array(condensed, dtype=np.float64, copy=True)
+    if reuse:
+        work = condensed
+    else:
+        # converted straight into fastcluster's buffer: no other temporary
+        work = empty_large(condensed.size, np.float64)
+        np.copyto(work, condensed)
     Z = _fastcluster_in_place(work, n, method)
     del work
     return Z
