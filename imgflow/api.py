@@ -197,25 +197,15 @@ class Widget:
 
     @classmethod
     def setting(cls, name: str) -> Setting:
-        for s in cls.settings:
-            if s.name == name:
-                return s
-        known = ", ".join(s.name for s in cls.settings) or "none"
-        raise KeyError(f"{cls.name} has no setting {name!r} (settings: {known})")
+        return _named(cls.settings, name, f"{cls.name} has no setting {name!r}", "settings")
 
     @classmethod
     def input(cls, name: str) -> Input:
-        for i in cls.inputs:
-            if i.name == name:
-                return i
-        raise KeyError(f"{cls.name} has no input {name!r}")
+        return _named(cls.inputs, name, f"{cls.name} has no input {name!r}", "inputs")
 
     @classmethod
     def output(cls, name: str) -> Output:
-        for o in cls.outputs:
-            if o.name == name:
-                return o
-        raise KeyError(f"{cls.name} has no output {name!r}")
+        return _named(cls.outputs, name, f"{cls.name} has no output {name!r}", "outputs")
 
     @classmethod
     def migrate_settings(cls, settings: dict[str, Any], version: int) -> dict[str, Any]:
@@ -225,3 +215,12 @@ class Widget:
     def compute(self, inputs: dict[str, Any], settings: dict[str, Any],
                 ctx: Context) -> dict[str, Any] | Result:
         raise NotImplementedError
+
+
+def _named(items, name: str, missing: str, plural: str):
+    """The declared item called ``name``, or a KeyError listing the ones there are."""
+    for item in items:
+        if item.name == name:
+            return item
+    known = ", ".join(i.name for i in items) or "none"
+    raise KeyError(f"{missing} ({plural}: {known})")

@@ -223,26 +223,23 @@ class Workflow:
 
     # -- graph --------------------------------------------------------------
     def downstream(self, node_id: int) -> set[int]:
-        """Nodes reachable from node_id (not including it)."""
-        seen: set[int] = set()
-        stack = [node_id]
-        while stack:
-            current = stack.pop()
-            for link in self.links.values():
-                if link.source == current and link.sink not in seen:
-                    seen.add(link.sink)
-                    stack.append(link.sink)
-        return seen
+        """Nodes reachable from node_id along links (not including it)."""
+        return self._reachable(node_id, "source", "sink")
 
     def upstream(self, node_id: int) -> set[int]:
+        """Nodes from which node_id is reachable (not including it)."""
+        return self._reachable(node_id, "sink", "source")
+
+    def _reachable(self, node_id: int, start_end: str, far_end: str) -> set[int]:
         seen: set[int] = set()
         stack = [node_id]
         while stack:
             current = stack.pop()
             for link in self.links.values():
-                if link.sink == current and link.source not in seen:
-                    seen.add(link.source)
-                    stack.append(link.source)
+                nxt = getattr(link, far_end)
+                if getattr(link, start_end) == current and nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
         return seen
 
     def topological_order(self) -> list[int]:
