@@ -54,8 +54,8 @@ _TYPE_NAMES = {bool: "true or false", int: "a whole number", float: "a number",
 class Setting:
     """A typed, JSON-serialisable setting.
 
-    ``path=True`` marks a file-system path (a str): it is saved relative to
-    the workflow file when it lies inside the file's folder.  ``view_only=True``
+    ``path=True`` marks a file-system path (a str, or a list of them): it is
+    saved relative to the workflow file when it lies inside the file's folder.  ``view_only=True``
     marks a setting that changes only what the panel shows (a sort order, a
     thumbnail size): changing it does not re-run the widget or what it feeds.
     """

@@ -59,14 +59,18 @@ def _node_to_json(wf: Workflow, node: Node, folder: Path | None) -> dict:
     settings = {}
     for name, value in node.settings.items():
         spec = next((s for s in widget.settings if s.name == name), None)
-        settings[name] = _path_to_json(value, folder) if spec is not None and spec.path else value
+        if spec is not None and spec.path:
+            value = ([_path_to_json(v, folder) for v in value] if isinstance(value, list)
+                     else _path_to_json(value, folder))
+        settings[name] = value
     return {"id": node.id, "widget": node.widget_id, "title": node.title,
             "position": list(node.position), "settings_version": widget.settings_version,
             "settings": settings, "panel": node.panel_state}
 
 
-def _path_to_json(value: str, folder: Path | None):
-    if not value or folder is None:
+def _path_to_json(value, folder: Path | None):
+    # Only absolute paths are made relative: not URLs, not what is relative already.
+    if not isinstance(value, str) or not os.path.isabs(value) or folder is None:
         return value
     absolute = Path(value).resolve()
     try:
@@ -200,7 +204,9 @@ class _Reader:
                 continue
             value = saved[spec.name]
             if spec.path:
-                value = self.path_from_json(value, f"{where}: setting '{spec.name}'")
+                here = f"{where}: setting '{spec.name}'"
+                value = ([self.path_from_json(v, here) for v in value] if isinstance(value, list)
+                         else self.path_from_json(value, here))
             try:
                 settings[spec.name] = spec.validate(value)
             except SettingError as exc:

@@ -177,3 +177,25 @@ def test_old_settings_are_migrated(tmp_path):
          "settings_version": 1, "settings": {"first": 7}}]}
     wf = loads(json.dumps(doc), Registry([NumbersV2]))
     assert wf.nodes[0].settings["start"] == 7
+
+
+def test_lists_of_paths_move_with_the_workflow_and_urls_stay(tmp_path):
+    from imgflow.api import Setting
+    from imgflow.registry import Registry
+    from tests.support.widgets import Numbers
+
+    class Picker(Numbers):
+        id = "test.picker"
+        settings = Numbers.settings + (Setting("picked", list, [], path=True),)
+
+    registry = Registry([Picker])
+    (tmp_path / "images").mkdir()
+    wf = Workflow(registry)
+    picked = [str(tmp_path / "images" / "a.jpg"), "https://example.org/b.jpg", "/elsewhere/c.jpg"]
+    wf.add_node("test.picker", settings={"picked": picked})
+    save(wf, tmp_path / "wf.imgflow")
+    moved = tmp_path.parent / (tmp_path.name + "-moved")
+    os.rename(tmp_path, moved)
+    again = load(moved / "wf.imgflow", registry)
+    assert again.nodes[0].settings["picked"] == [
+        str(moved / "images" / "a.jpg"), "https://example.org/b.jpg", "/elsewhere/c.jpg"]

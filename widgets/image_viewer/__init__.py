@@ -103,7 +103,8 @@ class ImageViewer(Widget):
                 doc="Column shown under each image ('' = image name)."),
         Setting("thumbnail_size", int, 128, minimum=48, maximum=512, view_only=True,
                 doc="Thumbnail size in pixels."),
-        Setting("selection", list, [], doc="The images (paths) of the selected rows."),
+        Setting("selection", list, [], path=True,
+                doc="The images (paths) of the selected rows."),
     )
     panel = "widgets.image_viewer.panel:ImageViewerPanel"
 
