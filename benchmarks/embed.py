@@ -9,10 +9,12 @@ Prints figures; it is not a test and asserts nothing.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -87,19 +89,22 @@ def load(model_id: str, tmp: Path):
     return load_model(model_id, weights_path=str(path)), note
 
 
-def model_only(model, files: list[str], n: int) -> tuple[float, float]:
+def model_only(model, files: list[str], n: int, lanes: int = 1) -> tuple[float, float]:
     """(images/s, CPU ms per image) of model.embed on ready batches, cycled
-    from 2 prepared ones."""
+    from 2 prepared ones; with lanes > 1, that many batches at once as
+    embed_images runs them."""
     info, bs = model.info, model.batch_size
     ready = np.stack([info.prepare(open_rgb(read_bytes(f), info.decode_target))
                       for f in files[:2 * bs]])
     while len(ready) < 2 * bs:
         ready = np.concatenate([ready, ready])[:2 * bs]
-    model.embed(ready[:bs])  # warm-up
-    batches = max(1, round(n / bs))
-    start, cpu = time.perf_counter(), time.process_time()
-    for b in range(batches):
-        model.embed(ready[(b % 2) * bs:(b % 2 + 1) * bs])
+    batches = max(lanes, round(n / bs) // lanes * lanes)
+    scope = model.lanes_running() if lanes > 1 else contextlib.nullcontext()
+    with scope, ThreadPoolExecutor(max_workers=lanes) as pool:
+        list(pool.map(lambda b: model.embed(ready[:bs]), range(lanes)))  # warm-up
+        start, cpu = time.perf_counter(), time.process_time()
+        list(pool.map(lambda b: model.embed(ready[(b % 2) * bs:(b % 2 + 1) * bs]),
+                      range(batches)))
     images = batches * bs
     return (images / (time.perf_counter() - start),
             1000 * (time.process_time() - cpu) / images)
@@ -138,19 +143,25 @@ def main(argv=None) -> None:
         model, note = load(args.model, tmp)
         import torch
         print(f"model {model.info.name} on {model.device}, batch {model.batch_size}, "
+              f"lanes {getattr(model, 'lanes', 1)}, "
               f"torch threads {torch.get_num_threads()}, cores {os.cpu_count()}")
         print(source)
         if note:
             print(note)
 
-        speed_model, cpu_model = model_only(model, files, len(files))
+        lanes = getattr(model, "lanes", 1)
+        speed_one, cpu_one = model_only(model, files, len(files))
+        speed_model, cpu_model = model_only(model, files, len(files), lanes)
         cold, cpu_e2e, result = timed_run(files, model, tmp / "cache.sqlite")
         speed_e2e = len(files) / cold
         warm, _, again = timed_run(files, model, tmp / "cache.sqlite")
 
         # CPU ms per image hardly depends on other processes' load, so it
         # shows the cost of decoding even on a busy machine
-        print(f"model only : {speed_model:8.1f} images/s  (CPU {cpu_model:.1f} ms/image)")
+        print(f"model only : {speed_one:8.1f} images/s  (CPU {cpu_one:.1f} ms/image; "
+              f"one batch at a time on all threads)")
+        print(f"model only : {speed_model:8.1f} images/s  (CPU {cpu_model:.1f} ms/image; "
+              f"{lanes} batches at once, as embed_images runs them)")
         print(f"end to end : {speed_e2e:8.1f} images/s  ({cold:.2f} s, empty cache, "
               f"{result.n_computed} computed, {len(result.skipped)} skipped; "
               f"CPU {cpu_e2e:.1f} ms/image)")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
+from contextlib import nullcontext
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -43,8 +44,14 @@ class _Loaded:
     stat: tuple[str, int, int] | None = None  # (path, size, mtime_ns)
 
 
-def decode_workers() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
+def decode_workers(lanes: int = 1) -> int:
+    """Decoding threads beside `lanes` model threads that each fill a core.
+
+    Decoding is a tenth or less of the model's cost, so one thread keeps up
+    with two lanes; a second one only took cores from the model (2 cores:
+    EfficientNet-Lite0 end to end 52 -> 58 images/s).
+    """
+    return max(1, min(4, (os.cpu_count() or 1) - lanes + 1))
 
 
 def _file_stat(source: str) -> tuple[str, int, int] | None:
@@ -72,6 +79,7 @@ class _Run:
         n = len(self.sources)
         self.result = EmbeddingResult(
             vectors=np.full((n, self.info.width), np.nan, dtype=np.float32))
+        self.lanes = max(1, int(getattr(model, "lanes", 1) or 1))
         self.done = 0
         self.new_files: list[tuple[str, int, int, str]] = []
 
@@ -141,32 +149,63 @@ class _Run:
         self.report()
         todo = self.take_cached_by_stat()
         self.report()
-        # keep two batches in flight so the next one decodes while the model
-        # works on this one
-        window = 2 * self.batch_size + workers
+        lanes = self.lanes
+        # keep the next batches decoding while the model works on these
+        window = (lanes + 1) * self.batch_size + workers
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="embed-load")
+        model_pool = (ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="embed-model")
+                      if lanes > 1 else None)
+        # a model with lanes runs that many batches at once, each on fewer
+        # threads: on a CPU that beats one batch spread over all cores
+        running = getattr(self.model, "lanes_running", None)
+        scope = running() if model_pool is not None and running else nullcontext()
         try:
-            pending: deque[Future] = deque()
-            upcoming = iter(todo)
-            batch: list[_Loaded] = []
-            while True:
-                self.check_cancelled()
-                for index in upcoming:
-                    pending.append(pool.submit(self.load, index))
-                    if len(pending) >= window:
-                        break
-                if not pending:
-                    break
-                item = self.wait(pending.popleft())
-                if self.accept(item):
-                    batch.append(item)
-                if len(batch) >= self.batch_size or (not pending and batch):
-                    self.embed(batch)
-                    batch = []
+            with scope:
+                self._loop(pool, model_pool, todo, window, lanes)
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+            if model_pool is not None:
+                model_pool.shutdown(wait=False, cancel_futures=True)
         self.report()
         return self.result
+
+    def _loop(self, pool, model_pool, todo, window, lanes) -> None:
+        pending: deque[Future] = deque()
+        in_model: deque[tuple[list[_Loaded], Future]] = deque()
+        upcoming = iter(todo)
+        batch: list[_Loaded] = []
+        while True:
+            self.check_cancelled()
+            for index in upcoming:
+                pending.append(pool.submit(self.load, index))
+                if len(pending) >= window:
+                    break
+            if not pending:
+                break
+            item = self.wait(pending.popleft())
+            if self.accept(item):
+                batch.append(item)
+            if len(batch) >= self.batch_size or (not pending and batch):
+                if model_pool is None:
+                    self.embed(batch, self._run_model(self.stack(batch)))
+                else:
+                    # one batch queued beyond the lanes, so no lane idles
+                    # while this thread collects the next one
+                    in_model.append((batch, model_pool.submit(
+                        self._run_model, self.stack(batch))))
+                    while len(in_model) > lanes:
+                        self.embed(*self.finish(in_model.popleft()))
+                batch = []
+        while in_model:
+            self.embed(*self.finish(in_model.popleft()))
+
+    def finish(self, entry):
+        batch, future = entry
+        return batch, self.wait(future)
+
+    @staticmethod
+    def stack(batch: list[_Loaded]) -> np.ndarray:
+        return np.stack([item.pixels for item in batch])
 
     def accept(self, item: _Loaded) -> bool:
         """Book a loaded item; True when it still needs the model."""
@@ -185,9 +224,8 @@ class _Run:
             return False
         return True
 
-    def embed(self, batch: list[_Loaded]) -> None:
-        self.check_cancelled()
-        vectors = self._run_model(np.stack([item.pixels for item in batch]))
+    def embed(self, batch: list[_Loaded], vectors: np.ndarray) -> None:
+        """Book a batch's vectors and write them to the cache."""
         for item, vector in zip(batch, vectors):
             self.result.vectors[item.index] = vector
         self.result.n_computed += len(batch)
@@ -200,6 +238,7 @@ class _Run:
         self.report()
 
     def _run_model(self, pixels: np.ndarray) -> np.ndarray:
+        self.check_cancelled()
         try:
             vectors = self.model.embed(pixels)
         except (EmbedderError, EmbeddingCancelled):
@@ -228,7 +267,7 @@ def embed_images(sources: Sequence[str], model, cache: EmbeddingCache | None = N
     the model fails. Unreadable images do not raise: they are in `skipped`.
     """
     run = _Run(sources, model, cache, progress, is_cancelled, batch_size)
-    result = run.run(decode_workers())
+    result = run.run(decode_workers(run.lanes))
     if cache is not None and run.new_files:
         cache.remember_files(run.new_files)  # files found cached by content
     return result
