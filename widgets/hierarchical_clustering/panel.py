@@ -18,7 +18,9 @@ from .dendrogram import DendrogramPlot
 from .layout import DendrogramView
 from .tree import LINKAGES
 
-MODES = (("manual", "Manual: click branches"), ("height", "Height ratio:"), ("top_n", "Top N:"))
+MODES = (("manual", "Manual", "Click a branch to select it; Ctrl-click adds more."),
+         ("height", "Height ratio:", "Cut the tree at a height: drag the line in the plot."),
+         ("top_n", "Top N:", "The N clusters nearest the root."))
 
 
 class HierarchicalClusteringPanel(WidgetPanel):
@@ -32,8 +34,9 @@ class HierarchicalClusteringPanel(WidgetPanel):
         grid = QFormLayout(selection_box)
         self.mode_group = QButtonGroup(self)
         self.mode_buttons = {}
-        for i, (key, label) in enumerate(MODES):
+        for i, (key, label, tip) in enumerate(MODES):
             self.mode_buttons[key] = QRadioButton(label, selection_box)
+            self.mode_buttons[key].setToolTip(tip)
             self.mode_group.addButton(self.mode_buttons[key], i)
         self.mode_group.buttonClicked.connect(self._mode_clicked)
         self.ratio_spin = QDoubleSpinBox(self, minimum=0.0, maximum=1.0, singleStep=0.05,
