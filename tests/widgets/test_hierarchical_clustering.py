@@ -120,6 +120,20 @@ def test_manual_selection_outputs_the_rows_of_the_chosen_branches():
     assert all(v is None for v in data.column("Cluster").data[unselected])
 
 
+def test_branches_saved_for_another_tree_are_not_applied_to_this_one():
+    d = distances()
+    first, _ = run(d)
+    blob = Tree.from_linkage(linkage(d.condensed, d.n, "ward")).top(4)[0]
+    saved = {"selected": [blob], "selected_tree": first.view.tree_fingerprint}
+    same, ctx = run(distances(), **saved)           # the same data again: same tree
+    assert len(same.outputs["Selected Data"]) == 6 and not ctx.warnings
+    other = BLOBS[::-1] + RNG.normal(0, 0.5, BLOBS.shape)
+    changed, ctx = run(distances(other), **saved)   # new data: the ids mean other branches
+    assert changed.outputs["Selected Data"] is None
+    assert ctx.warnings == ["The data changed since these branches were selected; "
+                            "click the branches again."]
+
+
 def test_nothing_selected_outputs_no_selected_data_but_all_data():
     result, _ = run(distances())
     assert result.outputs["Selected Data"] is None

@@ -8,6 +8,8 @@ selection only redraws.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import threading
 import weakref
 
@@ -85,6 +87,8 @@ class HierarchicalClustering(Widget):
         Setting("height_ratio", float, 0.5, minimum=0.0, maximum=1.0,
                 doc="Cut height as a fraction of the tree's height."),
         Setting("selected", list, [], doc="Selected branches (node ids of the linkage)."),
+        Setting("selected_tree", str, "",
+                doc="The fingerprint of the tree the branches were selected in."),
         Setting("label_column", str, LABEL_FALLBACK, doc="Column naming the leaves."),
         Setting("max_depth", int, 0, minimum=0, maximum=200,
                 doc="Draw only this many levels (0: automatic for large trees)."),
@@ -120,7 +124,13 @@ class HierarchicalClustering(Widget):
             raise WidgetError("The input is not a distance matrix.")
         tree = self.tree(distances, settings["linkage"], ctx)
         mode = settings["selection"]
-        clusters, warning = choose_clusters(tree, mode, settings["selected"],
+        selected = settings["selected"]
+        if mode == "manual" and selected and settings["selected_tree"] not in ("", tree.fingerprint):
+            # Same ids, other tree: they would name other branches. Say so, select nothing.
+            selected = []
+            ctx.warning("The data changed since these branches were selected; "
+                        "click the branches again.")
+        clusters, warning = choose_clusters(tree, mode, selected,
                                             settings["top_n"], settings["height_ratio"])
         if warning:
             ctx.warning(warning)
@@ -130,6 +140,7 @@ class HierarchicalClustering(Widget):
         cut = settings["height_ratio"] * tree.height[tree.root] if mode == "height" else None
         view = build_view(tree, leaf_labels(table, settings["label_column"]),
                           image_paths(table), clusters, names, settings["max_depth"], cut)
+        view = dataclasses.replace(view, tree_fingerprint=tree.fingerprint)
         ctx.progress(1.0)
         n_selected = 0 if chosen is None else len(chosen)
         info = (f"{tree.n:,} items, {settings['linkage']} linkage; "

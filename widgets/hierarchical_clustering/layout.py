@@ -40,6 +40,7 @@ class DendrogramView:
     cluster_sizes: tuple[int, ...]
     node_cluster: np.ndarray     # per drawn node: index into clusters, or -1
     cut_height: float | None     # the cut line in "height" mode
+    tree_fingerprint: str = ""   # Tree.fingerprint, saved with a manual selection
 
     def node_at(self, h: float, s: float) -> int | None:
         """The node whose branch is at (h, s): its leaves span s and h lies

@@ -124,7 +124,8 @@ class HierarchicalClusteringPanel(WidgetPanel):
                 current = [v for v in current if not _nested(view, v, node)] + [node]
         else:
             current = [node]
-        self.set_settings("Select branch", selection="manual", selected=current)
+        self.set_settings("Select branch", selection="manual", selected=current,
+                          selected_tree=view.tree_fingerprint)
 
     def _cut_moved(self, height: float) -> None:
         view = self.plot.view

@@ -88,6 +88,13 @@ class Tree:
     size: np.ndarray       # per node: number of leaves
     height: np.ndarray     # per node: merge height (leaves: 0)
 
+    @property
+    def fingerprint(self) -> str:
+        """Names this tree's shape: branch ids saved for one tree mean nothing in another."""
+        import hashlib
+        merges = np.ascontiguousarray(self.Z[:, :2], dtype=np.int64)
+        return hashlib.sha1(merges.tobytes() + str(self.n).encode()).hexdigest()[:16]
+
     @classmethod
     def from_linkage(cls, Z: np.ndarray) -> "Tree":
         from scipy.cluster.hierarchy import leaves_list
