@@ -180,16 +180,9 @@ class EmbeddingCache:
         keys = list(dict.fromkeys(keys))
 
         def work(conn):
-            found = {}
-            for start in range(0, len(keys), _CHUNK):
-                chunk = keys[start:start + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                rows = conn.execute(
-                    f"SELECT key, vector FROM embeddings WHERE version=? AND key IN ({marks})",
-                    (model_version, *chunk))
-                for key, blob in rows:
-                    found[key] = np.frombuffer(blob, dtype=np.float32).copy()
-            return found
+            rows = _select_in(conn, "SELECT key, vector FROM embeddings "
+                                    "WHERE version=? AND key IN ({marks})", (model_version,), keys)
+            return {key: np.frombuffer(blob, dtype=np.float32).copy() for key, blob in rows}
         return self._run(work, {})
 
     def put_many(self, items: Iterable[tuple[str, np.ndarray]], model_version: str) -> None:
@@ -204,17 +197,9 @@ class EmbeddingCache:
         paths = list(wanted)
 
         def work(conn):
-            known = {}
-            for start in range(0, len(paths), _CHUNK):
-                chunk = paths[start:start + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                rows = conn.execute(
-                    f"SELECT path, size, mtime_ns, key FROM files WHERE path IN ({marks})",
-                    chunk)
-                for path, size, mtime, key in rows:
-                    if wanted[path] == (size, mtime):
-                        known[path] = key
-            return known
+            rows = _select_in(conn, "SELECT path, size, mtime_ns, key FROM files "
+                                    "WHERE path IN ({marks})", (), paths)
+            return {path: key for path, size, mtime, key in rows if wanted[path] == (size, mtime)}
         return self._run(work, {})
 
     def remember_files(self, entries: Iterable[tuple[str, int, int, str]]) -> None:
@@ -271,3 +256,10 @@ class EmbeddingCache:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _select_in(conn: sqlite3.Connection, sql: str, params: tuple, values: Sequence[str]):
+    """Rows of ``sql`` whose ``IN ({marks})`` takes ``values``, in chunks SQLite accepts."""
+    for start in range(0, len(values), _CHUNK):
+        chunk = values[start:start + _CHUNK]
+        yield from conn.execute(sql.format(marks=",".join("?" * len(chunk))), (*params, *chunk))
