@@ -24,10 +24,11 @@ _BUILDERS = {
 # out of the CPU caches), and it keeps progress and cancellation frequent.
 _CPU_BATCH = 8
 _ACCELERATOR_BATCH = 64
-# Batches run at once on a CPU, each on cores // lanes threads. On 2 cores two
+# Batches run at once on a CPU, each on cores // lanes threads; each lane
+# also decodes its own batch (pipeline._run_lanes). On 2 cores two
 # single-threaded batches gave 1.2x (SqueezeNet, EfficientNet-Lite0) the
-# images/s of one batch on two threads: no barrier waits between the threads,
-# and a decoding thread that preempts one lane does not stall the other.
+# images/s of one batch on two threads: no barrier waits between the
+# threads, and one lane decoding does not stall the other.
 _MAX_CPU_LANES = 4
 
 

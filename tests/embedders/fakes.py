@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -16,11 +17,17 @@ FAKE_INFO = ModelInfo(
 
 
 class MeanColourModel:
-    """Duck-typed model: the vector is an image's mean RGB; records calls."""
+    """Duck-typed model: the vector is an image's mean RGB; records calls.
 
-    def __init__(self, delay: float = 0.0, info: ModelInfo = FAKE_INFO):
+    With lanes > 1 the pipeline runs that many batches at once, as it does
+    for a local model on a CPU.
+    """
+
+    def __init__(self, delay: float = 0.0, info: ModelInfo = FAKE_INFO, lanes: int = 1):
         self.info = info
         self.batch_size = 4
+        self.lanes = lanes
+        self.lanes_entered = 0
         self.delay = delay
         self.calls: list[int] = []
         self.intervals: list[tuple[float, float]] = []
@@ -34,6 +41,11 @@ class MeanColourModel:
             self.calls.append(len(batch))
             self.intervals.append((start, time.monotonic()))
         return batch.reshape(len(batch), -1, 3).mean(axis=1).astype(np.float32)
+
+    @contextmanager
+    def lanes_running(self):
+        self.lanes_entered += 1
+        yield
 
 
 def photo_like(rng: np.random.Generator, size=(320, 240)) -> Image.Image:
