@@ -194,8 +194,7 @@ class _Run:
         images/s): that third thread took turns on a core, and its caches,
         with a model lane.
         """
-        size = self.batch_size
-        chunks = iter([todo[i:i + size] for i in range(0, len(todo), size)])
+        chunks = iter(self.even_chunks(todo))
         running = getattr(self.model, "lanes_running", None) or nullcontext
         pool = ThreadPoolExecutor(max_workers=self.lanes, thread_name_prefix="embed-lane")
         pending: deque[Future] = deque()
@@ -219,6 +218,16 @@ class _Run:
                         self.report()
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+
+    def even_chunks(self, todo: list[int]) -> list[list[int]]:
+        """Batches of at most batch_size, as many as a multiple of the lanes
+        and even in size, so the lanes finish together: a last batch alone
+        would run on one lane's threads while the other cores idle."""
+        if not todo:
+            return []
+        count = -(-len(todo) // self.batch_size)
+        count = -(-count // self.lanes) * self.lanes
+        return [[int(i) for i in chunk] for chunk in np.array_split(todo, count) if len(chunk)]
 
     def _load_and_embed(self, chunk: list[int]) -> tuple[list[_Loaded], np.ndarray | None]:
         """Runs in a lane: (loaded items, vectors of those with pixels)."""
