@@ -60,7 +60,8 @@ def offer_recovery(window) -> bool:
 
 
 def start_app(path: str | None = None):
-    """Everything ``run_app`` does before entering the event loop; returns the window."""
+    """Everything ``run_app`` does before entering the event loop; returns the
+    window, which the caller must keep (and the QApplication, too)."""
     app = _application(sys.argv[:1])
     from .errors import install_excepthook
     from .icons import app_icon
@@ -82,5 +83,11 @@ def start_app(path: str | None = None):
 
 
 def run_app(path: str | None = None) -> int:
-    start_app(path)
-    return QApplication.instance().exec_()
+    # Both are held here for the whole event loop: PyQt destroys a
+    # QApplication or a top-level window once Python lets go of it.
+    app = _application(sys.argv[:1])
+    window = start_app(path)
+    code = app.exec_()
+    if window.isVisible():  # quit without closing it (session end, a script)
+        window.document.close()  # cancel running widgets so the process can exit
+    return code

@@ -19,8 +19,12 @@ class QtPoster(QObject):
         self._call.connect(self._run, Qt.QueuedConnection)
 
     def __call__(self, fn: Callable[[], None]) -> None:
-        if not self._closed:
+        if self._closed:
+            return
+        try:
             self._call.emit(fn)
+        except RuntimeError:  # the Qt object is gone: the application has ended
+            self._closed = True
 
     def close(self) -> None:
         """Drop calls still queued or yet to come (their engine has shut down)."""
