@@ -42,6 +42,9 @@ class _NoteText(QGraphicsTextItem):
 
 
 class TextAnnotationItem(QGraphicsObject):
+    GRIP = 12.0  # side of the bottom-right square that resizes the note
+    MIN_SIZE = (60.0, 24.0)
+
     def __init__(self, annotation: Annotation):
         super().__init__()
         self.annotation = annotation
@@ -51,6 +54,7 @@ class TextAnnotationItem(QGraphicsObject):
         self.text = _NoteText(self)
         self.text.setPos(6, 2)
         self.hovered = False
+        self._resize_from: QPointF | None = None  # press offset from the corner
         self.refresh()
 
     def refresh(self) -> None:
@@ -82,8 +86,53 @@ class TextAnnotationItem(QGraphicsObject):
         self.hovered = True
         self.update()
 
+    def hoverMoveEvent(self, event) -> None:
+        self.setCursor(Qt.SizeFDiagCursor if self._on_grip(event.pos()) else Qt.ArrowCursor)
+
     def hoverLeaveEvent(self, event) -> None:
         self.hovered = False
+        self.unsetCursor()
+        self.update()
+
+    # ---- resizing by the bottom-right corner; the scene's move commit
+    # ---- turns the new geometry into an undo step on release
+
+    def _corner(self) -> QPointF:
+        return self.boundingRect().adjusted(2, 2, -2, -2).bottomRight()
+
+    def _on_grip(self, pos: QPointF) -> bool:
+        corner = self._corner()
+        return corner.x() - self.GRIP <= pos.x() <= corner.x() + 2 \
+            and corner.y() - self.GRIP <= pos.y() <= corner.y() + 2
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.LeftButton and self._on_grip(event.pos()):
+            self._resize_from = event.pos() - self._corner()
+            self.setSelected(True)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:
+        if self._resize_from is None:
+            super().mouseMoveEvent(event)
+            return
+        corner = event.pos() - self._resize_from
+        self.set_size(corner.x(), corner.y())
+        event.accept()
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self._resize_from is None:
+            super().mouseReleaseEvent(event)
+            return
+        self._resize_from = None
+        event.accept()
+
+    def set_size(self, width: float, height: float) -> None:
+        """Resize on screen only; the model follows when the gesture ends."""
+        self.prepareGeometryChange()
+        self._size = (max(self.MIN_SIZE[0], width), max(self.MIN_SIZE[1], height))
+        self.text.setTextWidth(max(self._size[0] - 10, 20))
         self.update()
 
     def mouseDoubleClickEvent(self, event) -> None:
@@ -102,6 +151,13 @@ class TextAnnotationItem(QGraphicsObject):
         painter.setPen(QPen(QColor("#9a9a9a"), 1.5))
         painter.drawPolyline(QPolygonF([QPointF(8, rect.top()), rect.topLeft(),
                                         rect.bottomLeft(), QPointF(8, rect.bottom())]))
+        if option.state & QStyle.State_Selected or self.hovered:
+            self._paint_grip(painter, rect.bottomRight())
+
+    def _paint_grip(self, painter: QPainter, corner: QPointF) -> None:
+        painter.setPen(QPen(QColor("#9a9a9a"), 1))
+        for step in (4.0, 8.0):
+            painter.drawLine(corner - QPointF(step, 0), corner - QPointF(0, step))
 
 
 class ArrowAnnotationItem(QGraphicsObject):

@@ -104,7 +104,8 @@ class Document(QObject):
         nodes = {k: v for k, v in nodes.items() if v[0] != v[1]}
         annotations = {k: v for k, v in (annotations or {}).items() if v[0] != v[1]}
         if nodes or annotations:
-            self.push(commands.MoveItems(self.workflow, nodes, annotations))
+            self.push(commands.MoveItems(self.workflow, nodes, annotations,
+                                         _move_text(nodes, annotations)))
 
     def rename(self, node: Node, title: str) -> None:
         title = title.strip()
@@ -147,3 +148,12 @@ class Document(QObject):
         finally:
             self.undo_stack.endMacro()
         return node
+
+
+def _move_text(nodes: dict, annotations: dict) -> str:
+    """'Resize note' when the one change kept a note's corner; else 'Move'."""
+    if not nodes and len(annotations) == 1:
+        [(before, after)] = annotations.values()
+        if before[:2] == after[:2]:
+            return "Resize note"
+    return "Move"

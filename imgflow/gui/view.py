@@ -10,6 +10,7 @@ from .scene import CanvasScene
 
 WIDGET_MIME = "application/x-imgflow-widget"
 ZOOM_STEPS = (0.33, 0.5, 0.67, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0)
+MIN_FIT_ZOOM = 0.5  # show_contents zooms out no further to fit a workflow
 
 
 class CanvasView(QGraphicsView):
@@ -51,11 +52,21 @@ class CanvasView(QGraphicsView):
             super().wheelEvent(event)
 
     def show_contents(self) -> None:
-        """Scroll so that the whole workflow is in view (centred)."""
+        """Scroll so that the whole workflow is in view (centred), zooming
+        out a step or two when it is wider or taller than the window."""
         scene = self.scene()
         rect = scene.itemsBoundingRect() if scene is not None else QRectF()
-        if not rect.isEmpty():
-            self.centerOn(rect.center())
+        if rect.isEmpty():
+            return
+        margin = 40
+        viewport = self.viewport().rect()
+        fit = min(viewport.width() / (rect.width() + margin),
+                  viewport.height() / (rect.height() + margin))
+        if fit < self.zoom:
+            # the largest step that fits, but never so small it can't be read
+            steps = [z for z in ZOOM_STEPS if MIN_FIT_ZOOM <= z <= fit]
+            self.set_zoom(max(steps, default=MIN_FIT_ZOOM))
+        self.centerOn(rect.center())
 
     def free_position(self) -> QPointF:
         """Where a widget added without a position goes: the visible centre."""

@@ -165,6 +165,25 @@ def test_text_notes_and_arrows_are_undoable(window, qtbot):
     assert note.text == ""
 
 
+def test_a_text_note_is_resized_by_its_corner(window):
+    doc = window.document
+    note = doc.add_annotation("text", (0, 0, 200, 50), "A note that wraps once it is narrow")
+    item = window.scene.annotation_items[note.id]
+    corner = item.mapToScene(item.boundingRect().adjusted(2, 2, -2, -2).bottomRight())
+    drag(window.view, corner - QPointF(3, 3), corner + QPointF(97, 37))
+    x, y, width, height = note.geometry
+    assert (x, y) == (0, 0) and (width, height) == (corner.x() + 100, corner.y() + 40)
+    assert window.actions_.undo.text().endswith("Resize note")
+    assert item.text.textWidth() == width - 10  # the text wraps to the new width
+    window.undo()
+    assert note.geometry == (0, 0, 200, 50)
+    # never smaller than a note can show; a drag elsewhere still moves it
+    drag(window.view, corner - QPointF(3, 3), QPointF(-500, -500))
+    assert note.geometry[2:] == item.MIN_SIZE
+    drag(window.view, item.mapToScene(QPointF(20, 10)), item.mapToScene(QPointF(70, 10)))
+    assert note.geometry[:2] == (50, 0)
+
+
 def test_arrange_lays_out_left_to_right_by_depth(window):
     doc = window.document
     a = doc.add_node("test.numbers", (300, 300))

@@ -81,3 +81,28 @@ def test_missing_widgets_stay_as_placeholders_and_explain_themselves(window, tmp
     monkeypatch.setattr(QMessageBox, "show", lambda box: shown.append(box.text()))
     assert window.panels.open(node) is None
     assert "not installed" in shown[0]
+
+
+def _save_row_of_widgets(registry, path, count: int, step: float) -> None:
+    from imgflow.workflow import Workflow, save
+    wf = Workflow(registry)
+    for i in range(count):
+        wf.add_node("test.numbers", position=(i * step, 0))
+    save(wf, path)
+
+
+def test_opening_a_wide_workflow_zooms_out_until_it_all_shows(window, registry, tmp_path):
+    window.resize(900, 600)
+    wide, small = tmp_path / "wide.imgflow", tmp_path / "small.imgflow"
+    _save_row_of_widgets(registry, wide, 7, 200)  # 1,200 wide and more
+    _save_row_of_widgets(registry, small, 2, 200)
+    assert window.open_path(wide)
+    view = window.view
+    visible = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert 0.5 <= view.zoom < 1
+    for item in window.scene.node_items.values():
+        assert visible.contains(item.sceneBoundingRect())
+    window.actions_.close.trigger()
+    view.zoom_reset()
+    assert window.open_path(small)
+    assert view.zoom == 1  # what fits is never zoomed
