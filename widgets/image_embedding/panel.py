@@ -56,6 +56,7 @@ class ImageEmbeddingPanel(WidgetPanel):
         self.cancel_button.clicked.connect(lambda: self.host.engine.cancel(self.node.id))
         self.info = QLabel(self, wordWrap=True)
         self.info.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.info.setAlignment(Qt.AlignLeft | Qt.AlignTop)  # under the progress, not mid-window
 
         top = QFormLayout()
         top.addRow("Embedder:", self.embedder_combo)
