@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from embedders.errors import EmbedderError
+from embedders.models.fold import fold_batch_norms
 from embedders.models.info import ModelInfo
 
 _BUILDERS = {
@@ -19,10 +20,13 @@ _BUILDERS = {
     "efficientnet-lite0": "embedders.models.efficientnet_lite",
 }
 
-# Images per batch on a CPU. Measured on 2 cores, 8 was as fast as or faster
-# than 16 and 32 for all three models (larger batches spill the activations
-# out of the CPU caches), and it keeps progress and cancellation frequent.
-_CPU_BATCH = 8
+# Images per batch on a CPU. Measured on 2 cores with two lanes, 4 beat 8
+# (EfficientNet-Lite0 +40 %, Inception v3 and SqueezeNet +5 %), and 8 beat 16
+# and 32. A layer's output over 32 MB (EfficientNet-Lite0 and Inception v3
+# at 8 images) is above glibc's largest mmap threshold, so it is fresh
+# memory from the kernel each time: 3,000+ page faults per image, a quarter
+# of the CPU time. Small batches also keep progress and cancellation frequent.
+_CPU_BATCH = 4
 _ACCELERATOR_BATCH = 64
 # Batches run at once on a CPU, each on cores // lanes threads; each lane
 # also decodes its own batch (pipeline._run_lanes). On 2 cores two
@@ -144,6 +148,7 @@ def load(info: ModelInfo, device: str | None = None,
         configure_threads()
     builder = importlib.import_module(_BUILDERS[info.id])
     network, custom_weights = builder.build(weights_path)
+    fold_batch_norms(network.eval())  # inference only: norms become conv weights
     if custom_weights is not None:
         # other weights give other vectors: keep them apart in the cache
         info = dataclasses.replace(

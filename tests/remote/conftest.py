@@ -89,13 +89,14 @@ def servers(token_file):
     """Every long-lived server, started at once so their start-ups overlap.
 
     - main: with a token, at most 8 images and 2 MiB per request
-    - plain: no token (for failover and many-clients tests)
+    - plain: no token, model batches of up to 16 images, so requests of
+      several clients can share one (for failover and many-clients tests)
     - slow: 1 s per batch, one request at a time (503 + Retry-After)
     """
     procs = {
         "main": ServerProcess("--token-file", str(token_file), "--max-images", "8",
                               "--max-body-mb", "2"),
-        "plain": ServerProcess("--batch-wait-ms", "20"),
+        "plain": ServerProcess("--batch-wait-ms", "20", "--batch-size", "16"),
         "slow": ServerProcess("--max-concurrent", "1", "--retry-after", "1",
                               slow=1.0),
     }
