@@ -50,8 +50,8 @@ def child(n: int, method: str, metric: str, path: str) -> dict:
 
     from imgflow.api import Context
     from imgflow.data import Table
-    from widgets.distances import Distances
-    from widgets.hierarchical_clustering.tree import Tree, linkage
+    from imgflow.widgets.distances import Distances
+    from imgflow.widgets.hierarchical_clustering.tree import Tree, linkage
 
     rng = np.random.default_rng(n)
     X = rng.random((n, 2048), dtype=np.float32)      # float32, as embeddings are

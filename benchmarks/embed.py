@@ -22,8 +22,8 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from embedders import EmbeddingCache, MODELS, embed_images, load_model  # noqa: E402
-from embedders.images import SUPPORTED_EXTENSIONS, open_rgb, read_bytes  # noqa: E402
+from imgflow.embedders import EmbeddingCache, MODELS, embed_images, load_model  # noqa: E402
+from imgflow.embedders.images import SUPPORTED_EXTENSIONS, open_rgb, read_bytes  # noqa: E402
 
 TARGETS = {  # from the issue, for this 2-core machine
     "squeezenet": "end-to-end >= 130 images/s",
@@ -77,7 +77,7 @@ def load(model_id: str, tmp: Path):
     """The model; for Inception random weights when real ones are absent."""
     if model_id != "inception-v3":
         return load_model(model_id), ""
-    from embedders.models import inception
+    from imgflow.embedders.models import inception
     if os.environ.get(inception.ENV_WEIGHTS) or inception.expected_file().is_file():
         return load_model(model_id), ""
     import torch

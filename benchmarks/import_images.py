@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from PIL import Image  # noqa: E402
 
 from imgflow.api import Context  # noqa: E402
-from widgets.import_images import ImportImages  # noqa: E402
+from imgflow.widgets.import_images import ImportImages  # noqa: E402
 
 
 def generate(root: Path, n: int, folders: int = 10) -> None:

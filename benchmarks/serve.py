@@ -4,7 +4,7 @@
         [--images-per-request 8] [--duration 15] [--encoding png|raw]
         [--url http://host:8750] [--token TOKEN] [--server-arg=--device=cuda ...]
 
-Without --url it starts ``python -m embedders.remote.server`` on 127.0.0.1
+Without --url it starts ``python -m imgflow.embedders.remote.server`` on 127.0.0.1
 (a free port) and stops it with SIGTERM at the end.  N client threads, each
 with its own RemoteModel, send requests of a fixed number of images for a
 bounded time; it prints images/s, request latency p50/p99 and errors.  Then it
@@ -29,12 +29,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from embedders.models import MODELS, load_model  # noqa: E402
-from embedders.remote.client import RemoteModel  # noqa: E402
+from imgflow.embedders.models import MODELS, load_model  # noqa: E402
+from imgflow.embedders.remote.client import RemoteModel  # noqa: E402
 
 
 def start_server(model: str, extra: list[str], timeout: float = 120.0):
-    cmd = [sys.executable, "-m", "embedders.remote.server", "--model", model,
+    cmd = [sys.executable, "-m", "imgflow.embedders.remote.server", "--model", model,
            "--host", "127.0.0.1", "--port", "0", *extra]
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, text=True,

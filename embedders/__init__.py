@@ -3,11 +3,11 @@
 Importing this package (and images, models, cache, pipeline) does not import
 torch; torch is loaded by models.load_model when a model is needed.
 """
-from embedders.cache import EmbeddingCache, content_key
-from embedders.errors import EmbedderError, EmbeddingCancelled
-from embedders.images import SUPPORTED_EXTENSIONS, ImageSkipped
-from embedders.models import DEFAULT_MODEL, MODELS, ModelInfo, load_model
-from embedders.pipeline import EmbeddingResult, embed_images
+from imgflow.embedders.cache import EmbeddingCache, content_key
+from imgflow.embedders.errors import EmbedderError, EmbeddingCancelled
+from imgflow.embedders.images import SUPPORTED_EXTENSIONS, ImageSkipped
+from imgflow.embedders.models import DEFAULT_MODEL, MODELS, ModelInfo, load_model
+from imgflow.embedders.pipeline import EmbeddingResult, embed_images
 
 __all__ = [
     "EmbeddingCache", "content_key", "EmbedderError", "EmbeddingCancelled",

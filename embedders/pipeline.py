@@ -17,9 +17,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from embedders.cache import EmbeddingCache, content_key
-from embedders.errors import EmbedderError, EmbeddingCancelled
-from embedders.images import ImageSkipped, is_url, open_rgb, read_bytes
+from imgflow.embedders.cache import EmbeddingCache, content_key
+from imgflow.embedders.errors import EmbedderError, EmbeddingCancelled
+from imgflow.embedders.images import ImageSkipped, is_url, open_rgb, read_bytes
 
 _POLL_S = 0.05  # how often a wait for a worker looks at is_cancelled
 _DEFAULT_BATCH = 16

@@ -78,7 +78,7 @@ def _run(args, registry) -> int:
 
 def _serve(argv: list[str]) -> int:
     try:
-        from embedders.remote.server import main as serve_main
+        from imgflow.embedders.remote.server import main as serve_main
     except ImportError as exc:
         return _fail(f"the embedding server needs the 'server' extra "
                      f"(pip install 'imgflow[server]'): {exc}")

@@ -120,7 +120,7 @@ def imgflow_run(workflow: Path, directory: Path, out: Path, cache: Path):
 
 
 def cached_vectors(cache: Path) -> int:
-    from embedders.cache import EmbeddingCache
+    from imgflow.embedders.cache import EmbeddingCache
     with EmbeddingCache(cache / "embeddings.sqlite") as c:
         return c.count()
 
@@ -153,10 +153,10 @@ def test_real_photos_cluster_by_category(shared_data, dataset, minimum):
     """EfficientNet-Lite0, cosine, Ward, top-k: ARI against the folders
     (measured: animals4 0.83, imagenet-mix 0.80; the reference table: 0.71 / 0.58)."""
     from imgflow.api import Context
-    from widgets.distances import Distances
-    from widgets.hierarchical_clustering import HierarchicalClustering
-    from widgets.image_embedding import ImageEmbedding
-    from widgets.import_images import ImportImages
+    from imgflow.widgets.distances import Distances
+    from imgflow.widgets.hierarchical_clustering import HierarchicalClustering
+    from imgflow.widgets.image_embedding import ImageEmbedding
+    from imgflow.widgets.import_images import ImportImages
 
     table = ImportImages().compute({}, {"directory": str(shared_data / dataset),
                                         "recursive": True}, Context()).outputs["Data"]

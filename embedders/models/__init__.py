@@ -8,11 +8,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from embedders.errors import EmbedderError
-from embedders.models.info import ModelInfo
+from imgflow.embedders.errors import EmbedderError
+from imgflow.embedders.models.info import ModelInfo
 
 if TYPE_CHECKING:  # pragma: no cover
-    from embedders.models.model import Model
+    from imgflow.embedders.models.model import Model
 
 __all__ = ["ModelInfo", "MODELS", "DEFAULT_MODEL", "load_model", "Model"]
 
@@ -85,12 +85,12 @@ def load_model(model_id: str, device: str | None = None,
     if model_id not in MODELS:
         known = ", ".join(sorted(MODELS))
         raise EmbedderError(f"Unknown model '{model_id}'. Known models: {known}.")
-    from embedders.models.model import load
+    from imgflow.embedders.models.model import load
     return load(MODELS[model_id], device=device, weights_path=weights_path)
 
 
 def __getattr__(name: str):
     # `Model` is importable from here without importing torch up front.
     if name == "Model":
-        return importlib.import_module("embedders.models.model").Model
+        return importlib.import_module("imgflow.embedders.models.model").Model
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

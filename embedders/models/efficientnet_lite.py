@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from embedders.errors import EmbedderError
+from imgflow.embedders.errors import EmbedderError
 
 TIMM_NAME = "tf_efficientnet_lite0"
 

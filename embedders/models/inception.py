@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from embedders.errors import EmbedderError
+from imgflow.embedders.errors import EmbedderError
 
 ENV_WEIGHTS = "IMGFLOW_INCEPTION_WEIGHTS"
 DOWNLOAD_TIMEOUT_S = 30.0

@@ -10,14 +10,14 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
-from embedders.errors import EmbedderError
-from embedders.models.fold import fold_batch_norms
-from embedders.models.info import ModelInfo
+from imgflow.embedders.errors import EmbedderError
+from imgflow.embedders.models.fold import fold_batch_norms
+from imgflow.embedders.models.info import ModelInfo
 
 _BUILDERS = {
-    "inception-v3": "embedders.models.inception",
-    "squeezenet": "embedders.models.squeezenet",
-    "efficientnet-lite0": "embedders.models.efficientnet_lite",
+    "inception-v3": "imgflow.embedders.models.inception",
+    "squeezenet": "imgflow.embedders.models.squeezenet",
+    "efficientnet-lite0": "imgflow.embedders.models.efficientnet_lite",
 }
 
 # Images per batch on a CPU. Measured on 2 cores with two lanes, 4 beat 8

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from embedders.errors import EmbedderError
+from imgflow.embedders.errors import EmbedderError
 
 _FIRES = ("fire2", "fire3", "fire4", "fire5", "fire6", "fire7", "fire8", "fire9")
 

@@ -21,11 +21,11 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from embedders.remote import PROTOCOL_VERSION
-from embedders.remote import wire
-from embedders.remote.batcher import Batcher
+from imgflow.embedders.remote import PROTOCOL_VERSION
+from imgflow.embedders.remote import wire
+from imgflow.embedders.remote.batcher import Batcher
 
-log = logging.getLogger("embedders.remote.server")
+log = logging.getLogger("imgflow.embedders.remote.server")
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-log = logging.getLogger("embedders.remote.server")
+log = logging.getLogger("imgflow.embedders.remote.server")
 
 
 class Batcher:

@@ -1,7 +1,7 @@
 """RemoteModel: embed with models that run on ``imgflow serve`` servers.
 
 A RemoteModel has the same duck type as a local model (``.info`` and
-``.embed(uint8 batch) -> float32``), so :func:`embedders.pipeline.embed_images`
+``.embed(uint8 batch) -> float32``), so :func:`imgflow.embedders.pipeline.embed_images`
 does the decoding, caching (keyed by the *server's* model version), ordering
 and skipping for it exactly as for local models::
 
@@ -29,12 +29,12 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 import numpy as np
 import requests
 
-from embedders.errors import EmbedderError, EmbeddingCancelled
-from embedders.models import MODELS
-from embedders.remote import wire
-from embedders.remote.servers import Endpoint, ServerPool
+from imgflow.embedders.errors import EmbedderError, EmbeddingCancelled
+from imgflow.embedders.models import MODELS
+from imgflow.embedders.remote import wire
+from imgflow.embedders.remote.servers import Endpoint, ServerPool
 
-log = logging.getLogger("embedders.remote.client")
+log = logging.getLogger("imgflow.embedders.remote.client")
 
 RETRY_STATUSES = {429, 503}
 MAX_RETRY_AFTER = 60.0

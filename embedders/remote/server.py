@@ -2,13 +2,13 @@
 
 The CLI (imgflow/cli.py) calls ``main(argv, prog="imgflow serve")``, or::
 
-    from embedders.remote.server import add_serve_arguments, serve_from_args
+    from imgflow.embedders.remote.server import add_serve_arguments, serve_from_args
     add_serve_arguments(subparsers.add_parser("serve", help=...))
     ...
     return serve_from_args(args)        # exit status; prints EmbedderError
 
 or calls :func:`serve` directly (it raises EmbedderError).  The module is also
-runnable: ``python -m embedders.remote.server --model squeezenet --port 0``.
+runnable: ``python -m imgflow.embedders.remote.server --model squeezenet --port 0``.
 
 Starlette and uvicorn (the ``server`` extra) are imported only when serving.
 """
@@ -24,10 +24,10 @@ import socket
 import sys
 import threading
 
-from embedders.errors import EmbedderError
-from embedders.remote import DEFAULT_PORT
+from imgflow.embedders.errors import EmbedderError
+from imgflow.embedders.remote import DEFAULT_PORT
 
-log = logging.getLogger("embedders.remote.server")
+log = logging.getLogger("imgflow.embedders.remote.server")
 
 READY_MESSAGE = "imgflow embedding server ready on"
 
@@ -57,7 +57,7 @@ def read_token(path) -> str:
 
 
 def _load_models(model_ids: list[str], device: str | None) -> dict:
-    from embedders.models import MODELS, load_model
+    from imgflow.embedders.models import MODELS, load_model
     import numpy as np
 
     models = {}
@@ -119,7 +119,7 @@ def serve(models: list[str], host: str = "127.0.0.1", port: int = DEFAULT_PORT,
     """
     try:
         import uvicorn
-        from embedders.remote.app import Settings, build_app
+        from imgflow.embedders.remote.app import Settings, build_app
     except ImportError as exc:
         raise EmbedderError(
             f"imgflow serve needs Starlette and uvicorn ({exc.name} is missing): "

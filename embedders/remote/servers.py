@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import requests
 from requests.adapters import HTTPAdapter
 
-log = logging.getLogger("embedders.remote.client")
+log = logging.getLogger("imgflow.embedders.remote.client")
 
 
 @dataclass(eq=False)

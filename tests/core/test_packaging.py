@@ -14,7 +14,8 @@ def source_packages() -> set[str]:
     found = set()
     for top in ("imgflow", "widgets", "embedders"):
         for init in (ROOT / top).rglob("__init__.py"):
-            found.add(".".join(init.parent.relative_to(ROOT).parts))
+            parts = init.parent.relative_to(ROOT).parts
+            found.add(".".join(parts if top == "imgflow" else ("imgflow", *parts)))
     return found
 
 
@@ -42,4 +43,5 @@ def test_wheel_contains_code_icons_and_entry_points(wheel):
     assert {f"imgflow/icons/{name}" for name in icons} <= names
     entry_points = wheel.read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "imgflow = imgflow.cli:main" in entry_points
-    assert "[imgflow.widgets]" in entry_points and "widgets.distances:Distances" in entry_points
+    assert "[imgflow.widgets]" in entry_points and "imgflow.widgets.distances:Distances" in entry_points
+    assert {n.split("/")[0] for n in names if not n.startswith("imgflow-")} == {"imgflow"}

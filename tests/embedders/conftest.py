@@ -14,13 +14,13 @@ SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 
 @pytest.fixture(scope="session")
 def squeezenet():
-    from embedders.models import load_model
+    from imgflow.embedders.models import load_model
     return load_model("squeezenet", device="cpu")
 
 
 @pytest.fixture(scope="session")
 def efficientnet():
-    from embedders.models import load_model
+    from imgflow.embedders.models import load_model
     return load_model("efficientnet-lite0", device="cpu")
 
 

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from embedders.models import ModelInfo
+from imgflow.embedders.models import ModelInfo
 
 FAKE_INFO = ModelInfo(
     id="fake", name="Fake", width=3, input_size=(8, 8), needs_network=False,

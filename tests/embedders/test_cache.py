@@ -7,7 +7,7 @@ import sqlite3
 import numpy as np
 import pytest
 
-from embedders.cache import EmbeddingCache, content_key, default_path
+from imgflow.embedders.cache import EmbeddingCache, content_key, default_path
 
 
 def vec(seed: int, width: int = 5) -> np.ndarray:

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from embedders import images
-from embedders.images import ImageSkipped, load_thumbnail, open_rgb, read_bytes, read_size
+from imgflow.embedders import images
+from imgflow.embedders.images import ImageSkipped, load_thumbnail, open_rgb, read_bytes, read_size
 
 
 def png_header_only(width: int, height: int) -> bytes:

@@ -10,8 +10,8 @@ import time
 import pytest
 from PIL import Image
 
-from embedders import images
-from embedders.images import ImageSkipped, is_url, load_thumbnail, open_rgb, read_bytes, read_size
+from imgflow.embedders import images
+from imgflow.embedders.images import ImageSkipped, is_url, load_thumbnail, open_rgb, read_bytes, read_size
 
 
 def _png(colour=(10, 200, 30), size=(40, 30)) -> bytes:

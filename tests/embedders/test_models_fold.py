@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from embedders.models.fold import fold_batch_norms
+from imgflow.embedders.models.fold import fold_batch_norms
 
 
 def _norms(net: nn.Module) -> int:
@@ -29,7 +29,7 @@ def _with_random_statistics(net: nn.Module, seed: int) -> nn.Module:
 
 
 def _inception():
-    from embedders.models import inception
+    from imgflow.embedders.models import inception
     return inception.architecture()
 
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from embedders.errors import EmbedderError
-from embedders.models import load_model
-from embedders.models import inception
+from imgflow.embedders.errors import EmbedderError
+from imgflow.embedders.models import load_model
+from imgflow.embedders.models import inception
 from tests.embedders.fakes import photo_like
 
 

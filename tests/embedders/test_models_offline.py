@@ -6,10 +6,10 @@ import pytest
 import torch
 from PIL import Image
 
-from embedders.errors import EmbedderError
-from embedders.images import open_rgb, read_bytes
-from embedders.models import MODELS, load_model
-from embedders.models.efficientnet_lite import map_state_dict
+from imgflow.embedders.errors import EmbedderError
+from imgflow.embedders.images import open_rgb, read_bytes
+from imgflow.embedders.models import MODELS, load_model
+from imgflow.embedders.models.efficientnet_lite import map_state_dict
 from tests.embedders.fakes import photo_like
 
 
@@ -104,7 +104,7 @@ def test_unknown_model_and_device():
 
 
 def test_device_is_chosen_automatically(monkeypatch):
-    from embedders.models import model as model_module
+    from imgflow.embedders.models import model as model_module
     assert model_module.choose_device() == ("cuda" if torch.cuda.is_available() else
                                             "mps" if torch.backends.mps.is_available() else "cpu")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from embedders.pipeline import embed_images
+from imgflow.embedders.pipeline import embed_images
 from tests.support.images import KINDS, make_image_tree
 
 

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from embedders import pipeline
-from embedders.cache import EmbeddingCache
-from embedders.errors import EmbedderError, EmbeddingCancelled
-from embedders.images import open_rgb, read_bytes
-from embedders.pipeline import embed_images
+from imgflow.embedders import pipeline
+from imgflow.embedders.cache import EmbeddingCache
+from imgflow.embedders.errors import EmbedderError, EmbeddingCancelled
+from imgflow.embedders.images import open_rgb, read_bytes
+from imgflow.embedders.pipeline import embed_images
 from tests.embedders.fakes import MeanColourModel
 
 COLOURS = [(250, 10, 10), (10, 250, 10), (10, 10, 250), (200, 200, 0), (0, 200, 200),

@@ -11,7 +11,7 @@ from PyQt5.QtCore import QPoint
 
 from imgflow.api import Context
 from imgflow.registry import Registry
-from widgets.hierarchical_clustering import HierarchicalClustering
+from imgflow.widgets.hierarchical_clustering import HierarchicalClustering
 from tests.gui.mouse import anchor, centre, drag, drop_on_canvas, toolbox_index
 from tests.support.images import make_image_tree
 

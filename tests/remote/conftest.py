@@ -22,11 +22,11 @@ _READY = re.compile(r"ready on (http://127\.0\.0\.1:\d+)")
 
 
 class ServerProcess:
-    """``python -m embedders.remote.server`` (or the slow launcher) on a free port."""
+    """``python -m imgflow.embedders.remote.server`` (or the slow launcher) on a free port."""
 
     def __init__(self, *args: str, slow: float | None = None):
         if slow is None:
-            cmd = [sys.executable, "-m", "embedders.remote.server"]
+            cmd = [sys.executable, "-m", "imgflow.embedders.remote.server"]
         else:
             cmd = [sys.executable, str(SLOW_SERVER), "--delay", str(slow)]
         cmd += ["--model", MODEL, "--host", "127.0.0.1", "--port", "0", *args]
@@ -111,7 +111,7 @@ def servers(token_file):
 
 @pytest.fixture(scope="session")
 def local_model():
-    from embedders.models import load_model
+    from imgflow.embedders.models import load_model
     return load_model(MODEL, device="cpu")
 
 

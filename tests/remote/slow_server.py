@@ -7,15 +7,15 @@ flight (to fill the concurrency limit, or to send SIGTERM mid-request).
 import sys
 import time
 
-import embedders.models
-from embedders.remote import server
+import imgflow.embedders.models
+from imgflow.embedders.remote import server
 
 
 def main(argv):
     delay = 0.5
     if argv[:1] == ["--delay"]:
         delay, argv = float(argv[1]), argv[2:]
-    real_load = embedders.models.load_model
+    real_load = imgflow.embedders.models.load_model
 
     class Slow:
         def __init__(self, model):
@@ -27,7 +27,7 @@ def main(argv):
             time.sleep(delay)
             return self.model.embed(batch)
 
-    embedders.models.load_model = lambda *a, **k: Slow(real_load(*a, **k))
+    imgflow.embedders.models.load_model = lambda *a, **k: Slow(real_load(*a, **k))
     return server.main(argv)
 
 

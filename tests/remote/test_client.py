@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import requests
 
-from embedders.cache import EmbeddingCache
-from embedders.errors import EmbedderError, EmbeddingCancelled
-from embedders.pipeline import embed_images
-from embedders.remote.client import RemoteModel
+from imgflow.embedders.cache import EmbeddingCache
+from imgflow.embedders.errors import EmbedderError, EmbeddingCancelled
+from imgflow.embedders.pipeline import embed_images
+from imgflow.embedders.remote.client import RemoteModel
 from tests.support.images import make_image_tree
 
 from .conftest import MODEL, ServerProcess, random_images, wait_until

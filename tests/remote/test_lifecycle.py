@@ -9,13 +9,13 @@ import threading
 import numpy as np
 import requests
 
-from embedders.remote import wire
+from imgflow.embedders.remote import wire
 
 from .conftest import MODEL, ROOT, ServerProcess, random_images, wait_until
 
 
 def run_server(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "embedders.remote.server", *args],
+    return subprocess.run([sys.executable, "-m", "imgflow.embedders.remote.server", *args],
                           cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
                           capture_output=True, text=True, timeout=60)
 

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import requests
 
-from embedders.errors import EmbedderError
-from embedders.remote import wire
-from embedders.remote.client import RemoteModel
+from imgflow.embedders.errors import EmbedderError
+from imgflow.embedders.remote import wire
+from imgflow.embedders.remote.client import RemoteModel
 
 from .conftest import MODEL, TOKEN, random_images, wait_until
 
@@ -133,7 +133,7 @@ def test_model_not_offered_and_version_mismatch(servers, monkeypatch):
     with pytest.raises(EmbedderError, match="does not offer model 'efficientnet-lite0'"):
         RemoteModel(url, "efficientnet-lite0", token=TOKEN)
     import dataclasses
-    from embedders.remote import client
+    from imgflow.embedders.remote import client
     changed = dict(client.MODELS)
     changed[MODEL] = dataclasses.replace(changed[MODEL], width=4096)
     monkeypatch.setattr(client, "MODELS", changed)

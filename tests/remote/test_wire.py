@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from embedders.errors import EmbedderError
-from embedders.remote import server, wire
-from embedders.remote.batcher import Batcher
+from imgflow.embedders.errors import EmbedderError
+from imgflow.embedders.remote import server, wire
+from imgflow.embedders.remote.batcher import Batcher
 
 from .conftest import ROOT, random_images
 
@@ -93,7 +93,7 @@ def test_no_pickle_in_the_protocol():
 
 
 def test_client_import_is_light():
-    code = ("import sys, embedders.remote.client; "
+    code = ("import sys, imgflow.embedders.remote.client; "
             "heavy = [m for m in ('torch', 'starlette', 'uvicorn') if m in sys.modules]; "
             "assert not heavy, heavy")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=60)
@@ -160,12 +160,12 @@ def test_warns_without_token_on_other_addresses(monkeypatch, caplog):
     def stop(*args):
         raise EmbedderError("stopped before loading")
     monkeypatch.setattr(server, "_load_models", stop)
-    with caplog.at_level(logging.WARNING, logger="embedders.remote.server"):
+    with caplog.at_level(logging.WARNING, logger="imgflow.embedders.remote.server"):
         with pytest.raises(EmbedderError, match="stopped"):
             server.serve(["squeezenet"], host="0.0.0.0", port=0)
     assert "without --token-file" in caplog.text
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="embedders.remote.server"):
+    with caplog.at_level(logging.WARNING, logger="imgflow.embedders.remote.server"):
         with pytest.raises(EmbedderError):
             server.serve(["squeezenet"], host="127.0.0.1", port=0)
     assert "without --token-file" not in caplog.text

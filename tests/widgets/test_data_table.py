@@ -11,9 +11,9 @@ from imgflow.registry import Registry
 from imgflow.workflow import Workflow, load, save
 from tests.support.images import make_image_tree
 from tests.support.panels import show_panel
-from widgets.data_table import (DataTable, parse_selection, selected_rows, selection_setting,
+from imgflow.widgets.data_table import (DataTable, parse_selection, selected_rows, selection_setting,
                                 summarize)
-from widgets.import_images import ImportImages
+from imgflow.widgets.import_images import ImportImages
 
 
 def small_table() -> Table:
@@ -75,7 +75,7 @@ def test_engine_headless_import_then_table(tmp_path):
 
 def test_model_of_20000_by_2050_opens_at_once_and_reads_cells(qtbot):
     from PyQt5.QtCore import Qt
-    from widgets.data_table.model import TableModel
+    from imgflow.widgets.data_table.model import TableModel
     n, f = 20_000, 2_048
     X = np.zeros((n, f), dtype=np.float32)
     X[:, 7] = np.arange(n, dtype=np.float32)[::-1]
@@ -97,7 +97,7 @@ def test_model_of_20000_by_2050_opens_at_once_and_reads_cells(qtbot):
 
 def test_sort_keys_put_missing_last_and_categories_in_their_order(qtbot):
     from PyQt5.QtCore import Qt
-    from widgets.data_table.model import TableModel
+    from imgflow.widgets.data_table.model import TableModel
     model = TableModel(small_table())
     names = lambda: [model.data(model.index(r, model.section_of("name"))) for r in range(4)]
     model.sort(model.section_of("name"), Qt.AscendingOrder)
@@ -231,7 +231,7 @@ def test_clicking_a_row_number_selects_the_row(gui, qtbot):
 def test_widget_modules_import_without_qt_or_torch():
     import subprocess
     import sys
-    code = ("import sys, widgets.import_images, widgets.image_viewer, widgets.data_table; "
+    code = ("import sys, imgflow.widgets.import_images, imgflow.widgets.image_viewer, imgflow.widgets.data_table; "
             "print([m for m in ('PyQt5', 'torch') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout

@@ -6,11 +6,11 @@ from scipy.spatial.distance import pdist
 
 from imgflow.api import Context, WidgetError
 from imgflow.data import Column, Distances, Table
-import widgets.hierarchical_clustering as hc_module
-from widgets.hierarchical_clustering import HierarchicalClustering
-from widgets.hierarchical_clustering import tree as tree_module
-from widgets.hierarchical_clustering.layout import build_view
-from widgets.hierarchical_clustering.tree import Tree, linkage
+import imgflow.widgets.hierarchical_clustering as hc_module
+from imgflow.widgets.hierarchical_clustering import HierarchicalClustering
+from imgflow.widgets.hierarchical_clustering import tree as tree_module
+from imgflow.widgets.hierarchical_clustering.layout import build_view
+from imgflow.widgets.hierarchical_clustering.tree import Tree, linkage
 
 RNG = np.random.default_rng(7)
 CENTRES = np.array([[0, 0, 9], [0, 9, 0], [9, 0, 0], [9, 9, 9]], dtype=float)
@@ -47,7 +47,7 @@ def test_linkage_matches_scipy_and_leaves_the_shared_distances_intact(method):
 
 @pytest.mark.parametrize("method", ["ward", "average"])
 def test_float32_distances_cluster_as_float64_ones_and_stay_intact(method):
-    from widgets.distances import Distances as DistancesWidget
+    from imgflow.widgets.distances import Distances as DistancesWidget
     measure = lambda X: DistancesWidget().compute(
         {"Data": blob_table(X)}, {**DistancesWidget.default_settings(), "metric": "euclidean",
                                   "normalize": False}, Context()).outputs["Distances"]

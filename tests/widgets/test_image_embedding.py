@@ -10,7 +10,7 @@ import pytest
 from imgflow.api import Cancelled, Context, WidgetError
 from imgflow.data import Column, Table
 from tests.support.images import make_image_tree
-from widgets.image_embedding import ImageEmbedding, embedder_choices
+from imgflow.widgets.image_embedding import ImageEmbedding, embedder_choices
 
 ROOT = Path(__file__).resolve().parents[2]
 OFFLINE = "efficientnet-lite0"
@@ -76,9 +76,9 @@ def test_the_cache_makes_a_rerun_instant_and_embeds_only_new_images(widget, cach
 
 
 def test_the_loaded_model_is_kept_between_runs(widget, cache_dir, tmp_path, monkeypatch):
-    import embedders.models
+    import imgflow.embedders.models
     embed(widget, image_table(make_image_tree(tmp_path / "a", per_kind=1, size=(64, 48))))
-    monkeypatch.setattr(embedders.models, "load_model",
+    monkeypatch.setattr(imgflow.embedders.models, "load_model",
                         lambda *a, **k: pytest.fail("the model was loaded again"))
     result, _ = embed(widget, image_table(make_image_tree(tmp_path / "b", per_kind=1,
                                                           size=(64, 48))))
@@ -141,8 +141,8 @@ def test_the_embedders_on_offer_and_no_torch_or_qt_at_import():
     ids = [c[0] for c in embedder_choices()]
     assert ids == ["inception-v3", "squeezenet", "efficientnet-lite0", "remote"]
     assert "(offline)" in dict((c[0], c[1]) for c in embedder_choices())[OFFLINE]
-    code = ("import sys, json, widgets.image_embedding, widgets.distances, "
-            "widgets.hierarchical_clustering; print(json.dumps(sorted(sys.modules)))")
+    code = ("import sys, json, imgflow.widgets.image_embedding, imgflow.widgets.distances, "
+            "imgflow.widgets.hierarchical_clustering; print(json.dumps(sorted(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=ROOT, check=True)
     loaded = {m.split(".")[0] for m in json.loads(out.stdout)}

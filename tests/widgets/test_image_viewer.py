@@ -15,8 +15,8 @@ from imgflow.registry import Registry
 from imgflow.workflow import Workflow, load, save
 from tests.support.images import make_image_tree
 from tests.support.panels import show_panel
-from widgets.image_viewer import ImageViewer
-from widgets.import_images import ImportImages
+from imgflow.widgets.image_viewer import ImageViewer
+from imgflow.widgets.import_images import ImportImages
 
 SETTINGS = {"image_column": "", "title_column": "", "thumbnail_size": 128, "selection": []}
 
@@ -208,7 +208,7 @@ def test_thumbnails_arrive_and_unreadable_ones_get_a_broken_mark(qtbot, tmp_path
 
 def test_gui_thread_keeps_ticking_while_1000_thumbnails_load(qtbot, tmp_path):
     from PyQt5.QtCore import QTimer
-    from widgets.common.thumbnails import ThumbnailLoader
+    from imgflow.widgets.common.thumbnails import ThumbnailLoader
     buf = io.BytesIO()
     Image.new("RGB", (160, 120), (200, 90, 30)).save(buf, "JPEG")
     sources = []
@@ -236,7 +236,7 @@ def test_gui_thread_keeps_ticking_while_1000_thumbnails_load(qtbot, tmp_path):
 
 def test_cache_is_bounded_by_bytes(qtbot):
     from PyQt5.QtGui import QPixmap
-    from widgets.common.thumbnails import ThumbnailCache
+    from imgflow.widgets.common.thumbnails import ThumbnailCache
     cache = ThumbnailCache(max_bytes=10 * 64 * 64 * 4)
     for i in range(25):
         cache.put(i, QPixmap(64, 64))
@@ -246,8 +246,8 @@ def test_cache_is_bounded_by_bytes(qtbot):
 
 
 def test_grid_model_for_20000_rows_reads_rows_on_demand(qtbot):
-    from widgets.common.thumbnails import ThumbnailLoader
-    from widgets.image_viewer.grid import ThumbnailGrid, ThumbnailModel
+    from imgflow.widgets.common.thumbnails import ThumbnailLoader
+    from imgflow.widgets.image_viewer.grid import ThumbnailGrid, ThumbnailModel
     n = 20_000
     table = Table.from_columns([Column.text("image name", [f"img{i}" for i in range(n)]),
                                 Column.image("image", [f"/nowhere/img{i}.jpg" for i in range(n)])])
@@ -267,7 +267,7 @@ def test_thumbnails_of_http_urls_load_in_the_background(qtbot, images):
     import functools
     import http.server
     import threading
-    from widgets.common.thumbnails import ThumbnailLoader
+    from imgflow.widgets.common.thumbnails import ThumbnailLoader
     handler = functools.partial(http.server.SimpleHTTPRequestHandler,
                                 directory=str(images[0].parents[1]))
     handler.log_message = lambda *args: None

@@ -12,7 +12,7 @@ from imgflow.engine import ERROR, WARNING, Engine
 from imgflow.registry import Registry
 from imgflow.workflow import Workflow, load, save
 from tests.support.images import make_image_tree, make_photo
-from widgets.import_images import ImportImages
+from imgflow.widgets.import_images import ImportImages
 
 
 def run(directory, recursive=True, workflow_dir=None):

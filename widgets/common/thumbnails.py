@@ -21,7 +21,7 @@ from typing import Hashable
 from PyQt5.QtCore import QCoreApplication, QObject, QRectF, QRunnable, Qt, QThreadPool, pyqtSignal
 from PyQt5.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 
-from embedders.images import ImageSkipped, load_thumbnail
+from imgflow.embedders.images import ImageSkipped, load_thumbnail
 
 DEFAULT_CACHE_BYTES = 256 * 1024 * 1024
 SIZE_STEPS = (32, 64, 128, 256, 512)     # images are loaded at one of these sizes

@@ -108,7 +108,7 @@ class DataTable(Widget):
         Setting("sort", list, [], view_only=True,
                 doc="[column name, 'ascending' or 'descending'], or [] for none."),
     )
-    panel = "widgets.data_table.panel:DataTablePanel"
+    panel = "imgflow.widgets.data_table.panel:DataTablePanel"
 
     def __init__(self):
         self._summaries: dict[tuple[int, str], tuple[Table, TableSummary]] = {}

@@ -8,8 +8,8 @@ from PyQt5.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderV
 
 from imgflow.engine import ERROR
 from imgflow.gui.panel import WidgetPanel
-from widgets.common.selection import select_rows, selected_rows as view_selected_rows
-from widgets.common.thumbnails import ThumbnailLoader
+from imgflow.widgets.common.selection import select_rows, selected_rows as view_selected_rows
+from imgflow.widgets.common.thumbnails import ThumbnailLoader
 
 from . import TableSummary, parse_selection, selected_rows, selection_setting
 from .model import THUMBNAIL_SIZE, TableModel

@@ -130,7 +130,7 @@ class Distances(Widget):
         Setting("axis", str, "rows", choices=("rows", "columns"),
                 doc="Measure between rows or between columns."),
     )
-    panel = "widgets.distances.panel:DistancesPanel"
+    panel = "imgflow.widgets.distances.panel:DistancesPanel"
 
     def compute(self, inputs, settings, ctx: Context) -> Result:
         return compute_distances(inputs["Data"], settings["metric"], settings["normalize"],

@@ -94,7 +94,7 @@ class HierarchicalClustering(Widget):
                 doc="Draw only this many levels (0: automatic for large trees)."),
         Setting("show_thumbnails", bool, True, doc="Show images at the leaves."),
     )
-    panel = "widgets.hierarchical_clustering.panel:HierarchicalClusteringPanel"
+    panel = "imgflow.widgets.hierarchical_clustering.panel:HierarchicalClusteringPanel"
 
     def __init__(self):
         # (weak reference to the Distances, method, Tree): a selection change

@@ -164,7 +164,7 @@ class DendrogramPlot(pg.PlotWidget):
     # -- thumbnails --------------------------------------------------------------------
     def _add_thumbnails(self, view: DendrogramView) -> None:
         if self.loader is None:
-            from widgets.common.thumbnails import ThumbnailLoader
+            from imgflow.widgets.common.thumbnails import ThumbnailLoader
             self.loader = ThumbnailLoader(self)
             self.loader.ready.connect(self._thumbnail_ready)
         for slot, source in enumerate(view.leaf_images):

@@ -23,7 +23,7 @@ EMBEDDERS = ("inception-v3", "squeezenet", "efficientnet-lite0", "remote")
 
 def embedder_choices() -> list[tuple[str, str, str]]:
     """(id, name, description) of each embedder, for the panel (no torch import)."""
-    from embedders.models import MODELS
+    from imgflow.embedders.models import MODELS
 
     out = []
     for model_id in EMBEDDERS[:-1]:
@@ -59,7 +59,7 @@ class ImageEmbedding(Widget):
         Setting("remote_model", str, "inception-v3", doc="The model the server runs (remote)."),
         Setting("token_file", str, "", path=True, doc="A file with the server's token (remote)."),
     )
-    panel = "widgets.image_embedding.panel:ImageEmbeddingPanel"
+    panel = "imgflow.widgets.image_embedding.panel:ImageEmbeddingPanel"
 
     def __init__(self):
         # The engine keeps one instance per node: a loaded model stays here
@@ -68,8 +68,8 @@ class ImageEmbedding(Widget):
         self._lock = threading.Lock()
 
     def local_model(self, model_id: str):
-        from embedders.errors import EmbedderError
-        from embedders.models import load_model
+        from imgflow.embedders.errors import EmbedderError
+        from imgflow.embedders.models import load_model
 
         with self._lock:
             if model_id not in self._models:
@@ -82,9 +82,9 @@ class ImageEmbedding(Widget):
 
     def remote_model(self, settings: dict, ctx: Context):
         """A client for the servers; made per run (cheap), closed by the caller."""
-        from embedders.errors import EmbedderError
+        from imgflow.embedders.errors import EmbedderError
         try:
-            from embedders.remote.client import RemoteModel
+            from imgflow.embedders.remote.client import RemoteModel
         except ImportError as exc:
             raise WidgetError(f"Remote embedding is not available here ({exc}); "
                               "choose an offline model.") from None

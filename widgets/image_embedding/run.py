@@ -66,9 +66,9 @@ def server_urls(text: str) -> list[str]:
 
 def embed_table(table: Table, column: Column, model, ctx: Context):
     """Run the pipeline; (vectors, {row: reason} of skipped rows, result)."""
-    from embedders.cache import EmbeddingCache
-    from embedders.errors import EmbedderError, EmbeddingCancelled
-    from embedders.pipeline import embed_images
+    from imgflow.embedders.cache import EmbeddingCache
+    from imgflow.embedders.errors import EmbedderError, EmbeddingCancelled
+    from imgflow.embedders.pipeline import embed_images
 
     sources = [resolve(s, ctx.workflow_dir) for s in column.data]
     rows = [i for i, s in enumerate(sources) if s]

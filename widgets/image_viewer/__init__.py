@@ -106,7 +106,7 @@ class ImageViewer(Widget):
         Setting("selection", list, [], path=True,
                 doc="The images (paths) of the selected rows."),
     )
-    panel = "widgets.image_viewer.panel:ImageViewerPanel"
+    panel = "imgflow.widgets.image_viewer.panel:ImageViewerPanel"
 
     def compute(self, inputs, settings, ctx: Context) -> Result:
         return view_images(inputs["Data"], settings)

@@ -13,7 +13,7 @@ from PyQt5.QtGui import QPalette
 from PyQt5.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate
 
 from imgflow.data import Table
-from widgets.common.thumbnails import ThumbnailLoader
+from imgflow.widgets.common.thumbnails import ThumbnailLoader
 
 TEXT_HEIGHT = 20
 PADDING = 16

@@ -7,8 +7,8 @@ from PyQt5.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout
 from imgflow.api import WidgetError
 from imgflow.engine import ERROR
 from imgflow.gui.panel import WidgetPanel
-from widgets.common.selection import select_rows, selected_rows
-from widgets.common.thumbnails import ThumbnailLoader
+from imgflow.widgets.common.selection import select_rows, selected_rows
+from imgflow.widgets.common.thumbnails import ThumbnailLoader
 
 from . import (ImageViewer, choose_image_column, choose_title_column, image_columns,
                selected_mask, selection_setting, title_columns)

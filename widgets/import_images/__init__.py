@@ -96,7 +96,7 @@ class ImportImages(Widget):
         Setting("recursive", bool, True, doc="Also import images in sub-folders."),
         Setting("recent", list, [], doc="Recently used folders, newest first."),
     )
-    panel = "widgets.import_images.panel:ImportImagesPanel"
+    panel = "imgflow.widgets.import_images.panel:ImportImagesPanel"
 
     def compute(self, inputs, settings, ctx: Context) -> Result:
         return import_images(settings["directory"], settings["recursive"], ctx)

@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from embedders.images import SUPPORTED_EXTENSIONS, ImageSkipped, read_size
+from imgflow.embedders.images import SUPPORTED_EXTENSIONS, ImageSkipped, read_size
 from imgflow.data import Column, Table
 
 CHUNK = 200          # files per thread task: small enough for smooth progress
