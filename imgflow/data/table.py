@@ -142,10 +142,6 @@ class Table:
     def columns_of_kind(self, kind: str) -> list[Column]:
         return [c for c in self.columns if c.kind == kind]
 
-    @property
-    def class_column(self) -> Column | None:
-        return next((c for c in self.columns if c.role == "class"), None)
-
     def missing_count(self) -> int:
         return int(np.isnan(self.X).sum()) + sum(int(c.is_missing().sum()) for c in self.columns)
 
@@ -163,10 +159,6 @@ class Table:
         """Rows whose ids are in ``ids``, in this table's order."""
         wanted = np.fromiter(ids, dtype=np.int64)
         return self.subset(np.isin(self.ids, wanted))
-
-    def positions_of(self, ids: Iterable[int]) -> np.ndarray:
-        """Positions of the given row ids in this table (missing ids dropped)."""
-        return np.flatnonzero(np.isin(self.ids, np.fromiter(ids, dtype=np.int64)))
 
     def add_features(self, names: Sequence[str], values: np.ndarray) -> "Table":
         """A table with more feature columns appended (same rows, same ids)."""
