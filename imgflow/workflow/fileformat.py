@@ -180,7 +180,10 @@ class _Reader:
         for i, raw in enumerate(_opt(doc, "links", list, [], "the file")):
             wf.insert_link(self.link(wf, raw, f"links[{i}]"))
         for i, raw in enumerate(_opt(doc, "annotations", list, [], "the file")):
-            wf.insert_annotation(self.annotation(raw, f"annotations[{i}]"))
+            annotation = self.annotation(raw, f"annotations[{i}]")
+            if annotation.id in wf.annotations:
+                raise WorkflowFileError(f"annotations[{i}]: id {annotation.id} is used twice")
+            wf.insert_annotation(annotation)
         return wf
 
     def node(self, raw: Any, where: str) -> Node:

@@ -91,6 +91,9 @@ def test_missing_widget_is_kept_as_placeholder_and_written_back(tmp_path):
                                       source_channel="Data", sink_channel="Data")),
      r"links\[3\]: Linking 'Join' to 'Add' would make a cycle"),
     (lambda d: d["links"].append(dict(d["links"][0], id=5)), "already linked"),
+    (lambda d: d["nodes"][1].update(id=d["nodes"][0]["id"]), r"nodes\[1\]: id 0 is used twice"),
+    (lambda d: d["annotations"][1].update(id=d["annotations"][0]["id"]),
+     r"annotations\[1\]: id 0 is used twice"),
 ])
 def test_malformed_files_name_the_problem_and_where(mutate, message):
     doc = json.loads(dumps(sample_workflow()))
