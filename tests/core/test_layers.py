@@ -68,6 +68,17 @@ def test_nothing_imports_the_bare_top_level_names():
     assert bad == []
 
 
+def test_a_widget_imports_no_other_widget_only_the_common_helpers():
+    """Code two widgets share lives in widgets/common, so one can change without the other."""
+    def widget_of(module: str) -> str | None:
+        parts = module.split(".")
+        return parts[2] if within(module, "imgflow.widgets") and len(parts) > 2 else None
+
+    bad = [(str(f), m) for f, m in imported_names("widgets")
+           if widget_of(m) not in (None, "common", f.parts[1] if len(f.parts) > 2 else None)]
+    assert bad == []
+
+
 def test_qt_is_used_only_in_the_gui_layer_of_the_core():
     bad = [str(f) for f, m in imported_names("imgflow")
            if m.split(".")[0] in ("PyQt5", "pyqtgraph") and "gui" not in f.parts]

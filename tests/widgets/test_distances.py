@@ -6,7 +6,8 @@ from scipy.stats import rankdata
 
 from imgflow.api import Cancelled, Context, WidgetError
 from imgflow.data import Column, Table
-from imgflow.widgets.distances import Distances, memory, metrics
+from imgflow.widgets.common import memory
+from imgflow.widgets.distances import Distances, metrics
 
 
 def table(X, names=None) -> Table:

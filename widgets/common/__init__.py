@@ -1,1 +1,2 @@
-"""Helpers shared by several widget panels (Qt is imported only by the modules that need it)."""
+"""Helpers shared by several widgets, their computations and panels (Qt is imported
+only by the modules that need it)."""

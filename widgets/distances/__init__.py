@@ -15,8 +15,9 @@ from imgflow.api import Context, Input, Output, Result, Setting, Widget, WidgetE
 from imgflow.data import Distances as DistanceMatrix
 from imgflow.data import Table
 
-from .memory import (WORK_BLOCK_BYTES, available_bytes, condensed_bytes, condensed_dtype,
-                     format_bytes, too_big_message)
+from imgflow.widgets.common.memory import available_bytes, format_bytes, too_big_message
+
+from .memory import WORK_BLOCK_BYTES, condensed_bytes, condensed_dtype
 
 METRICS = {
     "euclidean": ("Euclidean", "straight-line distance"),

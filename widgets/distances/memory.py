@@ -1,19 +1,13 @@
-"""How much memory a distance matrix needs, how much the machine has, and
-how to allocate a big one.
+"""How much memory a distance matrix needs, and in what precision.
 
-A user of the anchor application crashed their machine by asking for the
-distances between 100,000 rows (40 GB); we refuse before allocating instead.
-psutil is not a dependency: /proc/meminfo (Linux) or sysconf is enough.
+What the machine has, and how a big matrix is allocated, is shared with
+other widgets: see ``imgflow.widgets.common.memory``.
 """
 from __future__ import annotations
-
-import mmap
-import os
 
 import numpy as np
 
 WORK_BLOCK_BYTES = 128 * 1024 * 1024  # one block of products being turned into distances
-OWN_MAPPING_BYTES = 64 * 1024 * 1024  # arrays this big get their own mapping (see empty_large)
 
 
 def condensed_dtype(data_dtype) -> np.dtype:
@@ -25,50 +19,3 @@ def condensed_dtype(data_dtype) -> np.dtype:
 def condensed_bytes(n: int, itemsize: int = 8) -> int:
     """Bytes of the condensed matrix of n items (float64 unless told)."""
     return itemsize * (n * (n - 1) // 2)
-
-
-def empty_large(size: int, dtype=np.float64) -> np.ndarray:
-    """An uninitialised 1-d array; a big one in a private anonymous mapping.
-
-    numpy advises the kernel to back its allocations of 4 MB and more with
-    transparent huge pages.  Where THP defrag is "madvise" (a common default)
-    a page fault in such a region may first compact memory, and on a machine
-    whose memory is fragmented writing a fresh 1.6 GB matrix took 1.5-4.7 s
-    instead of 0.8 s.  A mapping of our own gets no such advice.  It is
-    unmapped when the array (its only user) is dropped.
-    """
-    dtype = np.dtype(dtype)
-    nbytes = size * dtype.itemsize
-    private = getattr(mmap, "MAP_PRIVATE", None)         # not on Windows
-    if nbytes < OWN_MAPPING_BYTES or private is None:
-        return np.empty(size, dtype)
-    mapping = mmap.mmap(-1, nbytes, flags=private | mmap.MAP_ANONYMOUS)
-    return np.frombuffer(mapping, dtype=dtype, count=size)
-
-
-def available_bytes() -> int | None:
-    """Memory the system can give without swapping, or None when unknown."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
-def format_bytes(n: float) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} GB"  # pragma: no cover
-
-
-def too_big_message(what: str, needed: int, available: int, advice: str) -> str:
-    return (f"{what} needs {format_bytes(needed)} of memory, but only "
-            f"{format_bytes(available)} is available. {advice}")

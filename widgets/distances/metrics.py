@@ -19,7 +19,9 @@ from typing import Callable
 import numpy as np
 from scipy.spatial.distance import cdist
 
-from .memory import WORK_BLOCK_BYTES, empty_large
+from imgflow.widgets.common.memory import empty_large
+
+from .memory import WORK_BLOCK_BYTES
 
 BlockFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 

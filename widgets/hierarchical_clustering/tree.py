@@ -14,7 +14,7 @@ import numpy as np
 
 from imgflow.api import WidgetError
 
-from imgflow.widgets.distances.memory import available_bytes, empty_large, too_big_message
+from imgflow.widgets.common.memory import available_bytes, empty_large, too_big_message
 
 LINKAGES = ("single", "average", "weighted", "complete", "ward")
 
