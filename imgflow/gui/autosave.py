@@ -2,19 +2,21 @@
 
 Written a moment after each edit (debounced) and at intervals while there
 are unsaved changes; removed when the work is saved or the window closes
-cleanly.  A recovery file whose process is gone is offered at the next start.
-Each running imgflow writes its own file (named by process id).
+cleanly.  Each window writes its own file and holds a QLockFile beside it
+while the file exists; a recovery file whose lock is free or stale (its
+process is gone: Qt checks the process id and name, on every OS) is offered
+at the next start.
 """
 from __future__ import annotations
 
 import json
 import os
-import sys
+import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from PyQt5.QtCore import QObject, QTimer
+from PyQt5.QtCore import QLockFile, QObject, QTimer
 
 from ..workflow import save
 
@@ -34,28 +36,25 @@ class Recovery:
     file: Path
     original: Path | None      # the file the work belonged to, if it had one
     saved_at: float
+    lock: QLockFile | None = None   # held while this process deals with the file
 
     def discard(self) -> None:
         for path in (self.file, _meta_path(self.file)):
             path.unlink(missing_ok=True)
+        if self.lock is not None:
+            self.lock.unlock()
 
 
 def _meta_path(file: Path) -> Path:
     return file.with_suffix(".json")
 
 
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    if sys.platform == "win32":
-        return False    # os.kill would terminate it there; treat others' files as orphans
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True     # exists, owned by someone else
-    return True
+def _lock_for(file: Path) -> QLockFile:
+    lock = QLockFile(str(file.with_suffix(".lock")))
+    # Age does not make a lock stale: a window may stay open for days.  Only a
+    # lock whose process is gone (or is another program now) is taken over.
+    lock.setStaleLockTime(0)
+    return lock
 
 
 def find_recoverable(directory: Path | None = None) -> list[Recovery]:
@@ -63,19 +62,16 @@ def find_recoverable(directory: Path | None = None) -> list[Recovery]:
     directory = directory or autosave_dir()
     found = []
     for file in directory.glob("recovery-*.imgflow"):
-        try:
-            pid = int(file.stem.split("-", 1)[1])
-        except ValueError:
-            continue
-        if _alive(pid):
-            continue
+        lock = _lock_for(file)
+        if not lock.tryLock(0):
+            continue                   # its imgflow is still running
         try:
             meta = json.loads(_meta_path(file).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             meta = {}
         original = meta.get("path") if isinstance(meta, dict) else None
         found.append(Recovery(file, Path(original) if isinstance(original, str) else None,
-                              file.stat().st_mtime))
+                              file.stat().st_mtime, lock))
     return sorted(found, key=lambda r: -r.saved_at)
 
 
@@ -86,7 +82,8 @@ class Autosave(QObject):
     def __init__(self, directory: Path | None = None, parent: QObject | None = None):
         super().__init__(parent)
         self.directory = directory or autosave_dir()
-        self.file = self.directory / f"recovery-{os.getpid()}.imgflow"
+        self.file = self.directory / f"recovery-{os.getpid()}-{secrets.token_hex(4)}.imgflow"
+        self._lock = _lock_for(self.file)
         self.document = None
         self._debounce = QTimer(self, singleShot=True, interval=self.DEBOUNCE_MS)
         self._debounce.timeout.connect(self.save_now)
@@ -113,6 +110,8 @@ class Autosave(QObject):
             return
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
+            if not self._lock.isLocked() and not self._lock.tryLock(0):
+                raise OSError(f"cannot lock {self.file.name} (error {self._lock.error()})")
             save(self.document.workflow, self.file)
             meta = {"path": str(self.document.path) if self.document.path else None,
                     "time": time.time()}
@@ -123,4 +122,4 @@ class Autosave(QObject):
 
     def remove(self) -> None:
         self._debounce.stop()
-        Recovery(self.file, None, 0).discard()
+        Recovery(self.file, None, 0, self._lock).discard()

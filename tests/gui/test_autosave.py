@@ -1,5 +1,7 @@
 """Unsaved work survives a crash: recovery file written, offered, restored, removed."""
 import os
+import subprocess
+import sys
 
 from PyQt5.QtWidgets import QMessageBox
 
@@ -64,3 +66,30 @@ def test_saving_or_closing_cleanly_removes_the_recovery_file(window, tmp_path, a
     assert window.close()
     assert not window.autosave.file.exists()
     assert os.listdir(autosave_dir()) == []
+
+
+HOLD_LOCK = """
+import sys
+from PyQt5.QtCore import QLockFile
+lock = QLockFile(sys.argv[1])
+print(lock.tryLock(0), flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_running_imgflows_work_is_not_offered_until_its_process_dies(window, answers):
+    """Another process holds the lock of its recovery file; killed, it leaves a stale lock."""
+    window.document.add_node("test.numbers", (0, 0))
+    orphan = _crash(window)
+    owner = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(orphan.with_suffix(".lock"))],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert owner.stdout.readline().strip() == "True"
+        assert find_recoverable() == []                      # its owner is alive
+    finally:
+        owner.kill()                                         # no clean-up: the lock stays
+        owner.wait()
+    assert orphan.with_suffix(".lock").exists()
+    answers.question = QMessageBox.Yes
+    assert offer_recovery(window)                            # the stale lock is taken over
+    assert not orphan.exists() and not orphan.with_suffix(".lock").exists()
