@@ -1,4 +1,6 @@
 """Distances: right values for every metric, block by block, and clear refusals."""
+import os
+
 import numpy as np
 import pytest
 from scipy.spatial.distance import pdist
@@ -133,7 +135,18 @@ def test_too_big_a_matrix_is_refused_before_allocating(monkeypatch):
 
 def test_available_memory_is_read_from_the_system():
     available = memory.available_bytes()
-    assert available is None or available > 10**7
+    assert isinstance(available, int) and available > 10**7
+    if hasattr(os, "sysconf"):                                # not more than the machine has
+        assert available <= os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def test_when_the_system_cannot_tell_its_memory_the_distances_are_computed(monkeypatch):
+    def unknown():
+        raise FileNotFoundError("/proc/meminfo")
+    monkeypatch.setattr(memory.psutil, "virtual_memory", unknown)
+    assert memory.available_bytes() is None
+    d, _ = run(table(X))
+    np.testing.assert_allclose(d.condensed, pdist(X, "cosine"), rtol=1e-6)
 
 
 def test_progress_reaches_the_end_and_cancel_stops_between_blocks(small_blocks):

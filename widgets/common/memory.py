@@ -4,14 +4,13 @@ message that refuses a computation that would not fit.
 A user of the anchor application crashed their machine by asking for the
 distances between 100,000 rows (40 GB); widgets that allocate in proportion
 to their input (Distances, Hierarchical Clustering) refuse before allocating.
-psutil is not a dependency: /proc/meminfo (Linux) or sysconf is enough.
 """
 from __future__ import annotations
 
 import mmap
-import os
 
 import numpy as np
+import psutil
 
 OWN_MAPPING_BYTES = 64 * 1024 * 1024  # arrays this big get their own mapping (see empty_large)
 
@@ -36,17 +35,11 @@ def empty_large(size: int, dtype=np.float64) -> np.ndarray:
 
 
 def available_bytes() -> int | None:
-    """Memory the system can give without swapping, or None when unknown."""
+    """Memory the system can give without swapping, or None when unknown
+    (a sandbox without /proc, say: then nothing is refused)."""
     try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
+        return int(psutil.virtual_memory().available)
+    except (OSError, RuntimeError):
         return None
 
 
