@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..api import Cancelled, Context, Result, WidgetError
-from ..workflow import Event, Workflow
-from .state import DONE, ERROR, IDLE, RUNNING, WAITING, WARNING, NodeState
+from ..workflow import Event, EventKind, Workflow
+from .state import NodeState, Status
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class Engine:
         run = self._running.pop(node_id, None)
         if run is not None:
             run.ctx.cancel()
-            self._set_result(node_id, NodeState(status=IDLE, message="Cancelled."))
+            self._set_result(node_id, NodeState(status=Status.IDLE, message="Cancelled."))
 
     def is_idle(self) -> bool:
         return not self._running and not (self._dirty and not self._frozen) and self._queue.empty()
@@ -124,18 +124,18 @@ class Engine:
     # -- reacting to edits ----------------------------------------------------
     def _on_workflow_event(self, event: Event) -> None:
         kind, item = event.kind, event.item
-        if kind == "settings_changed" and self._only_view_settings(item, event.changed):
+        if kind == EventKind.SETTINGS_CHANGED and self._only_view_settings(item, event.changed):
             return
-        if kind in ("node_added", "settings_changed"):
+        if kind in (EventKind.NODE_ADDED, EventKind.SETTINGS_CHANGED):
             self._mark_dirty(item.id)
-        elif kind == "node_removed":
+        elif kind == EventKind.NODE_REMOVED:
             run = self._running.pop(item.id, None)
             if run:
                 run.ctx.cancel()
             self._dirty.discard(item.id)
             self._states.pop(item.id, None)
             self._instances.pop(item.id, None)
-        elif kind in ("link_added", "link_removed", "link_changed"):
+        elif kind in (EventKind.LINK_ADDED, EventKind.LINK_REMOVED, EventKind.LINK_CHANGED):
             if item.sink in self.workflow.nodes:
                 self._mark_dirty(item.sink)
 
@@ -150,7 +150,7 @@ class Engine:
             run.ctx.cancel()      # a new input cancels the old run
         self._dirty.add(node_id)
         state = self.state(node_id)
-        state.status, state.progress = WAITING, None
+        state.status, state.progress = Status.WAITING, None
         self._notify(node_id)
         self._schedule()
 
@@ -202,12 +202,12 @@ class Engine:
         widget = self.workflow.widget(node)
         if widget is None:
             self._set_result(node_id, NodeState(
-                status=ERROR, message=f"The widget '{node.widget_id}' is not installed."))
+                status=Status.ERROR, message=f"The widget '{node.widget_id}' is not installed."))
             return
         inputs, labels, missing = self._gather_inputs(node_id, widget)
         if missing:
             self._set_result(node_id, NodeState(
-                status=IDLE, inputs=inputs, message="Waiting for " + ", ".join(missing) + "."))
+                status=Status.IDLE, inputs=inputs, message="Waiting for " + ", ".join(missing) + "."))
             return
         self._tokens += 1
         token = self._tokens
@@ -217,7 +217,7 @@ class Engine:
                       input_labels=labels)
         self._running[node_id] = _Run(token, ctx)
         state = self.state(node_id)
-        state.status, state.progress, state.message, state.inputs = RUNNING, 0.0, "", inputs
+        state.status, state.progress, state.message, state.inputs = Status.RUNNING, 0.0, "", inputs
         self._notify(node_id)
         instance = self._instances.get(node_id)
         if instance is None:
@@ -227,40 +227,16 @@ class Engine:
 
     def _work(self, node_id, token, instance, inputs, settings, ctx: Context) -> None:
         """Runs on a worker thread; hands the outcome back to the owner thread."""
-        try:
-            result = instance.compute(inputs, settings, ctx)
-            outcome = ("ok", result)
-        except Cancelled:
-            outcome = ("cancelled", None)
-        except WidgetError as exc:
-            outcome = ("error", str(exc))
-        except Exception as exc:  # one widget's failure must not stop the others
-            if ctx.cancelled:
-                outcome = ("cancelled", None)
-            else:
-                log.error("widget failed:\n%s", traceback.format_exc())
-                outcome = ("error", f"{type(exc).__name__}: {exc}")
-        self._post(lambda: self._finish(node_id, token, ctx, outcome))
+        outcome = _compute(instance, inputs, settings, ctx)
+        self._post(lambda: self._finish(node_id, token, outcome))
 
-    def _finish(self, node_id: int, token: int, ctx: Context, outcome) -> None:
+    def _finish(self, node_id: int, token: int, outcome: NodeState) -> None:
         run = self._running.get(node_id)
         if run is None or run.token != token:
             return   # stale: the node was changed, cancelled or removed meanwhile
         del self._running[node_id]
-        kind, payload = outcome
-        previous = self.state(node_id)
-        if kind == "cancelled":
-            new = NodeState(status=IDLE, message="Cancelled.")
-        elif kind == "error":
-            new = NodeState(status=ERROR, message=payload)
-        else:
-            result = payload if isinstance(payload, Result) else Result(dict(payload or {}))
-            warnings = ctx.warnings + list(result.warnings)
-            new = NodeState(status=WARNING if warnings else DONE, warnings=warnings,
-                            info=result.info or ctx.info, outputs=result.outputs,
-                            view=result.view, has_run=True)
-        new.inputs = previous.inputs
-        self._set_result(node_id, new)
+        outcome.inputs = self.state(node_id).inputs
+        self._set_result(node_id, outcome)
 
     def _set_result(self, node_id: int, new: NodeState) -> None:
         """Store a node's new state and mark what it feeds as dirty."""
@@ -299,3 +275,23 @@ class Engine:
                 listener(node_id, state)
             except Exception:
                 log.exception("a listener of node %s failed", node_id)
+
+
+def _compute(instance, inputs, settings, ctx: Context) -> NodeState:
+    """Run one compute; its result, error or cancellation as the node's new state."""
+    try:
+        result = instance.compute(inputs, settings, ctx)
+    except Cancelled:
+        return NodeState(status=Status.IDLE, message="Cancelled.")
+    except WidgetError as exc:
+        return NodeState(status=Status.ERROR, message=str(exc))
+    except Exception as exc:  # one widget's failure must not stop the others
+        if ctx.cancelled:
+            return NodeState(status=Status.IDLE, message="Cancelled.")
+        log.error("widget failed:\n%s", traceback.format_exc())
+        return NodeState(status=Status.ERROR, message=f"{type(exc).__name__}: {exc}")
+    result = result if isinstance(result, Result) else Result(dict(result or {}))
+    warnings = ctx.warnings + list(result.warnings)
+    return NodeState(status=Status.WARNING if warnings else Status.DONE, warnings=warnings,
+                     info=result.info or ctx.info, outputs=result.outputs, view=result.view,
+                     has_run=True)

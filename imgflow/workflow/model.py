@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Callable
 
 from ..api import Widget
@@ -49,11 +50,23 @@ class Annotation:
     style: dict[str, Any] = field(default_factory=dict)
 
 
+class EventKind(StrEnum):
+    """What changed; str-valued, so listeners may compare with the plain words."""
+    NODE_ADDED = "node_added"
+    NODE_REMOVED = "node_removed"
+    NODE_CHANGED = "node_changed"           # title or position
+    SETTINGS_CHANGED = "settings_changed"
+    LINK_ADDED = "link_added"
+    LINK_REMOVED = "link_removed"
+    LINK_CHANGED = "link_changed"           # enabled or disabled
+    ANNOTATION_ADDED = "annotation_added"
+    ANNOTATION_REMOVED = "annotation_removed"
+    ANNOTATION_CHANGED = "annotation_changed"
+
+
 @dataclass(frozen=True)
 class Event:
-    kind: str        # node_added, node_removed, node_changed, settings_changed,
-                     # link_added, link_removed, link_changed,
-                     # annotation_added, annotation_removed, annotation_changed
+    kind: EventKind
     item: Any
     changed: tuple[str, ...] = ()   # settings_changed: the names of the changed settings
 
@@ -77,7 +90,7 @@ class Workflow:
         if listener in self._listeners:
             self._listeners.remove(listener)
 
-    def _emit(self, kind: str, item: Any, changed: tuple[str, ...] = ()) -> None:
+    def _emit(self, kind: EventKind, item: Any, changed: tuple[str, ...] = ()) -> None:
         event = Event(kind, item, changed)
         for listener in list(self._listeners):
             listener(event)
@@ -132,7 +145,7 @@ class Workflow:
             raise ValueError(f"node id {node.id} is taken")
         self._take_id("node", node.id)
         self.nodes[node.id] = node
-        self._emit("node_added", node)
+        self._emit(EventKind.NODE_ADDED, node)
         for link in links:
             self.insert_link(link)
         return node
@@ -144,18 +157,18 @@ class Workflow:
         for link in removed:
             self.remove_link(link)
         del self.nodes[node.id]
-        self._emit("node_removed", node)
+        self._emit(EventKind.NODE_REMOVED, node)
         return node, removed
 
     def set_title(self, node: Node | int, title: str) -> None:
         node = self.node(node)
         node.title = title
-        self._emit("node_changed", node)
+        self._emit(EventKind.NODE_CHANGED, node)
 
     def move_node(self, node: Node | int, position: tuple[float, float]) -> None:
         node = self.node(node)
         node.position = (float(position[0]), float(position[1]))
-        self._emit("node_changed", node)
+        self._emit(EventKind.NODE_CHANGED, node)
 
     def set_settings(self, node: Node | int, changes: dict[str, Any]) -> None:
         """Change some settings of a node (validated), then tell the listeners."""
@@ -168,7 +181,7 @@ class Workflow:
         if not changed:
             return
         node.settings = {**node.settings, **validated}
-        self._emit("settings_changed", node, changed)
+        self._emit(EventKind.SETTINGS_CHANGED, node, changed)
 
     def set_panel_state(self, node: Node | int, state: dict[str, Any]) -> None:
         self.node(node).panel_state = copy.deepcopy(state)
@@ -193,19 +206,19 @@ class Workflow:
             raise ValueError(f"link id {link.id} is taken")
         self._take_id("link", link.id)
         self.links[link.id] = link
-        self._emit("link_added", link)
+        self._emit(EventKind.LINK_ADDED, link)
         return link
 
     def remove_link(self, link: Link | int) -> Link:
         link = self.links.pop(link.id if isinstance(link, Link) else link)
-        self._emit("link_removed", link)
+        self._emit(EventKind.LINK_REMOVED, link)
         return link
 
     def set_link_enabled(self, link: Link | int, enabled: bool) -> None:
         link = self.links[link.id if isinstance(link, Link) else link]
         if link.enabled != enabled:
             link.enabled = enabled
-            self._emit("link_changed", link)
+            self._emit(EventKind.LINK_CHANGED, link)
 
     def compatible_channels(self, source: Node | int, sink: Node | int) -> list[tuple[str, str]]:
         return compatible_channels(self, self.node(source).id, self.node(sink).id)
@@ -270,12 +283,12 @@ class Workflow:
     def insert_annotation(self, annotation: Annotation) -> Annotation:
         self._take_id("annotation", annotation.id)
         self.annotations[annotation.id] = annotation
-        self._emit("annotation_added", annotation)
+        self._emit(EventKind.ANNOTATION_ADDED, annotation)
         return annotation
 
     def remove_annotation(self, annotation: Annotation | int) -> Annotation:
         ann = self.annotations.pop(annotation.id if isinstance(annotation, Annotation) else annotation)
-        self._emit("annotation_removed", ann)
+        self._emit(EventKind.ANNOTATION_REMOVED, ann)
         return ann
 
     def update_annotation(self, annotation: Annotation | int, *, geometry=None, text=None,
@@ -287,7 +300,7 @@ class Workflow:
             ann.text = text
         if style is not None:
             ann.style = dict(style)
-        self._emit("annotation_changed", ann)
+        self._emit(EventKind.ANNOTATION_CHANGED, ann)
 
     def clear(self) -> None:
         for node in list(self.nodes.values()):
