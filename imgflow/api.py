@@ -135,19 +135,16 @@ class Result:
 
 
 class Context:
-    """Handed to compute: progress, cancellation, messages, partial results."""
+    """Handed to compute: progress, cancellation, warnings, where the workflow lies."""
 
     def __init__(self, on_progress: Callable[[float], None] | None = None,
-                 on_partial: Callable[[dict], None] | None = None,
                  workflow_dir: Path | None = None,
                  input_labels: dict[str, list[str]] | None = None):
         self._cancel = threading.Event()
         self._on_progress = on_progress
-        self._on_partial = on_partial
         self.workflow_dir = workflow_dir
         self.input_labels = input_labels or {}
         self.warnings: list[str] = []
-        self.info = ""
 
     @property
     def cancelled(self) -> bool:
@@ -169,10 +166,6 @@ class Context:
 
     def warning(self, message: str) -> None:
         self.warnings.append(message)
-
-    def partial(self, outputs: dict[str, Any]) -> None:
-        if self._on_partial is not None:
-            self._on_partial(outputs)
 
 
 class Widget:

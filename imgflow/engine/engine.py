@@ -212,7 +212,6 @@ class Engine:
         self._tokens += 1
         token = self._tokens
         ctx = Context(on_progress=self._progress_reporter(node_id, token),
-                      on_partial=lambda out: self._post(lambda: self._partial(node_id, token, out)),
                       workflow_dir=self.workflow_path.parent if self.workflow_path else None,
                       input_labels=labels)
         self._running[node_id] = _Run(token, ctx)
@@ -262,12 +261,6 @@ class Engine:
             self.state(node_id).progress = fraction
             self._notify(node_id)
 
-    def _partial(self, node_id: int, token: int, outputs: dict) -> None:
-        run = self._running.get(node_id)
-        if run is not None and run.token == token:
-            self.state(node_id).partial = outputs
-            self._notify(node_id)
-
     def _notify(self, node_id: int) -> None:
         state = self.state(node_id)
         for listener in list(self._listeners):
@@ -293,5 +286,5 @@ def _compute(instance, inputs, settings, ctx: Context) -> NodeState:
     result = result if isinstance(result, Result) else Result(dict(result or {}))
     warnings = ctx.warnings + list(result.warnings)
     return NodeState(status=Status.WARNING if warnings else Status.DONE, warnings=warnings,
-                     info=result.info or ctx.info, outputs=result.outputs, view=result.view,
+                     info=result.info, outputs=result.outputs, view=result.view,
                      has_run=True)

@@ -29,7 +29,6 @@ class NodeState:
     inputs: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
     view: Any = None                  # what the panel shows beyond the outputs
-    partial: dict[str, Any] = field(default_factory=dict)
     has_run: bool = False             # data has flowed out of this node
 
     @property
