@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from ..api import Widget
 from ..registry import Registry
+from .graph import Graph
 from .links import LinkError, check_link, compatible_channels, default_channels
 
 
@@ -71,6 +72,10 @@ class Event:
     changed: tuple[str, ...] = ()   # settings_changed: the names of the changed settings
 
 
+_GRAPH_CHANGES = (EventKind.NODE_ADDED, EventKind.NODE_REMOVED, EventKind.LINK_ADDED,
+                  EventKind.LINK_REMOVED, EventKind.LINK_CHANGED)
+
+
 class Workflow:
     def __init__(self, registry: Registry, title: str = "", description: str = ""):
         self.registry = registry
@@ -81,6 +86,7 @@ class Workflow:
         self.annotations: dict[int, Annotation] = {}
         self._listeners: list[Callable[[Event], None]] = []
         self._next_id = {"node": 0, "link": 0, "annotation": 0}
+        self._graphs: dict[bool, Graph] = {}     # all_links -> graph, until the next change
 
     # -- events -------------------------------------------------------------
     def subscribe(self, listener: Callable[[Event], None]) -> None:
@@ -91,6 +97,8 @@ class Workflow:
             self._listeners.remove(listener)
 
     def _emit(self, kind: EventKind, item: Any, changed: tuple[str, ...] = ()) -> None:
+        if kind in _GRAPH_CHANGES:
+            self._graphs.clear()        # before the listeners, who may walk the graph
         event = Event(kind, item, changed)
         for listener in list(self._listeners):
             listener(event)
@@ -188,16 +196,17 @@ class Workflow:
 
     # -- links --------------------------------------------------------------
     def check_link(self, source: int, source_channel: str, sink: int,
-                   sink_channel: str) -> str | None:
-        """Why this link cannot be made, or None when it can."""
+                   sink_channel: str) -> LinkError | None:
+        """Why this link cannot be made (its str() is the sentence), or None when it can."""
         return check_link(self, source, source_channel, sink, sink_channel)
 
     def add_link(self, source: Node | int, source_channel: str, sink: Node | int,
                  sink_channel: str, enabled: bool = True) -> Link:
+        """A new link; raises the LinkError that says why not."""
         source, sink = self.node(source).id, self.node(sink).id
         reason = self.check_link(source, source_channel, sink, sink_channel)
-        if reason:
-            raise LinkError(reason)
+        if reason is not None:
+            raise reason
         return self.insert_link(Link(self._take_id("link"), source, source_channel,
                                      sink, sink_channel, enabled))
 
@@ -235,43 +244,24 @@ class Workflow:
         return [l for l in self.links.values() if l.source == node_id]
 
     # -- graph --------------------------------------------------------------
-    def downstream(self, node_id: int) -> set[int]:
-        """Nodes reachable from node_id along links (not including it)."""
-        return self._reachable(node_id, "source", "sink")
+    def graph(self, all_links: bool = False) -> Graph:
+        """The nodes and the enabled links (or all links) as a graph, kept until they change."""
+        if all_links not in self._graphs:
+            edges = [(l.source, l.sink) for l in self.links.values() if all_links or l.enabled]
+            self._graphs[all_links] = Graph(self.nodes, edges)
+        return self._graphs[all_links]
 
-    def upstream(self, node_id: int) -> set[int]:
-        """Nodes from which node_id is reachable (not including it)."""
-        return self._reachable(node_id, "sink", "source")
+    def downstream(self, node_id: int, all_links: bool = False) -> frozenset[int]:
+        """Nodes reachable from node_id along enabled links (not including it)."""
+        return self.graph(all_links).downstream(node_id)
 
-    def _reachable(self, node_id: int, start_end: str, far_end: str) -> set[int]:
-        seen: set[int] = set()
-        stack = [node_id]
-        while stack:
-            current = stack.pop()
-            for link in self.links.values():
-                nxt = getattr(link, far_end)
-                if getattr(link, start_end) == current and nxt not in seen:
-                    seen.add(nxt)
-                    stack.append(nxt)
-        return seen
+    def upstream(self, node_id: int, all_links: bool = False) -> frozenset[int]:
+        """Nodes from which node_id is reachable along enabled links (not including it)."""
+        return self.graph(all_links).upstream(node_id)
 
-    def topological_order(self) -> list[int]:
-        """Node ids, every node after all nodes that feed it (ties by id)."""
-        indegree = {n: 0 for n in self.nodes}
-        for link in self.links.values():
-            indegree[link.sink] += 1
-        ready = sorted(n for n, d in indegree.items() if d == 0)
-        order = []
-        while ready:
-            current = ready.pop(0)
-            order.append(current)
-            for link in sorted(self.links.values(), key=lambda l: l.id):
-                if link.source == current:
-                    indegree[link.sink] -= 1
-                    if indegree[link.sink] == 0:
-                        ready.append(link.sink)
-            ready.sort()
-        return order
+    def topological_order(self, all_links: bool = False) -> list[int]:
+        """Node ids, every node after all nodes that feed it through enabled links (ties by id)."""
+        return self.graph(all_links).order
 
     # -- annotations --------------------------------------------------------
     def add_annotation(self, kind: str, geometry, text: str = "", style=None) -> Annotation:
