@@ -5,6 +5,15 @@ settings with defaults and a version) and a ``compute`` method: a plain
 function of (inputs, settings, context) that runs without Qt, reports
 progress, and can be cancelled.  Its Qt panel, if any, is named by a
 "module:Class" string and imported only when a window is opened.
+
+How the engine calls compute (the rule widget authors can rely on):
+- one widget object per node, kept between runs, so it may keep caches
+  (a loaded network, the last tree) in plain attributes;
+- never two computes at once on one object: when a new input cancels a run,
+  the next run starts only after the cancelled compute has returned.  A
+  widget needs no locks, and what a cancelled run finished computing (and
+  cached) is there for the next;
+- compute runs on a worker thread, never the GUI's; it must not touch Qt.
 """
 from __future__ import annotations
 
@@ -207,6 +216,13 @@ class Widget:
 
     def compute(self, inputs: dict[str, Any], settings: dict[str, Any],
                 ctx: Context) -> dict[str, Any] | Result:
+        """The outputs by name (or a Result) from the inputs and settings.
+
+        Called on a worker thread, one call at a time per object (see the
+        module's docstring); call ``ctx.check()`` between steps so that a new
+        input can stop a run early, and raise WidgetError with a sentence for
+        a failure the user should read.
+        """
         raise NotImplementedError
 
 

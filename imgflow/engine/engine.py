@@ -2,10 +2,22 @@
 
 When an input or a setting changes, only the nodes downstream recompute, in
 topological order, each once per change even through diamonds: a node runs
-only when no node before it is still dirty or running.  Changes arriving in a
+only when no node before it is still dirty or running.  "Before" and
+"downstream" follow enabled links only (the workflow's graph): a disabled link
+neither carries data nor makes anything wait or re-run.  Changes arriving in a
 burst are coalesced into one pass.  Work runs on worker threads; a result that
 went stale while it ran is discarded.  An exception in one widget becomes that
 node's error state; the rest of the workflow goes on.
+
+The engine owns run concurrency: a widget object never has two computes at
+once.  A new input cancels the old run, but the next run on that object starts
+only when the cancelled compute has returned (the node shows "waiting" in the
+meantime; no thread blocks on it).  We wait rather than give each run its own
+widget object so that what a widget keeps between runs (a loaded network, the
+last clustering tree) stays a plain attribute: a cancelled run that still
+finishes its expensive step leaves it for the next, and widget authors need no
+locks.  Changes made while the cancelled run finishes are coalesced into one
+next run.
 
 The engine never touches Qt.  Everything except the widget's compute runs on
 one thread (the "owner"): results come back through ``post``, which the GUI
@@ -49,7 +61,8 @@ class Engine:
         self._states: dict[int, NodeState] = {}
         self._instances: dict[int, Any] = {}
         self._dirty: set[int] = set()
-        self._running: dict[int, _Run] = {}
+        self._running: dict[int, _Run] = {}    # the current run of a node
+        self._busy: dict[int, int] = {}        # node -> token of the compute its object runs
         self._tokens = 0
         self._step_posted = False
         self._frozen = False
@@ -134,8 +147,11 @@ class Engine:
                 run.ctx.cancel()
             self._dirty.discard(item.id)
             self._states.pop(item.id, None)
-            self._instances.pop(item.id, None)
-        elif kind in (EventKind.LINK_ADDED, EventKind.LINK_REMOVED, EventKind.LINK_CHANGED):
+            self._instances.pop(item.id, None)   # a node put back (undo) gets a new object,
+            self._busy.pop(item.id, None)        # free to start while the old one finishes
+        elif kind == EventKind.LINK_CHANGED or (
+                kind in (EventKind.LINK_ADDED, EventKind.LINK_REMOVED) and item.enabled):
+            # A disabled link added or removed changes no input.
             if item.sink in self.workflow.nodes:
                 self._mark_dirty(item.sink)
 
@@ -169,11 +185,10 @@ class Engine:
             progressed = False
             for node_id in self.workflow.topological_order():
                 if node_id in self._dirty and self._ready(node_id):
-                    self._dirty.discard(node_id)
-                    self._start(node_id)
-                    progressed = True
+                    progressed = self._start(node_id) or progressed
 
     def _ready(self, node_id: int) -> bool:
+        """No node feeding this one (through enabled links) is still to run or running."""
         return not any(n in self._dirty or n in self._running
                        for n in self.workflow.upstream(node_id))
 
@@ -197,18 +212,24 @@ class Engine:
                 missing.append(spec.name)
         return inputs, labels, missing
 
-    def _start(self, node_id: int) -> None:
+    def _start(self, node_id: int) -> bool:
+        """Start a dirty, ready node; False when its widget object is still busy."""
         node = self.workflow.nodes[node_id]
         widget = self.workflow.widget(node)
         if widget is None:
+            self._dirty.discard(node_id)
             self._set_result(node_id, NodeState(
                 status=Status.ERROR, message=f"The widget '{node.widget_id}' is not installed."))
-            return
+            return True
         inputs, labels, missing = self._gather_inputs(node_id, widget)
         if missing:
+            self._dirty.discard(node_id)
             self._set_result(node_id, NodeState(
                 status=Status.IDLE, inputs=inputs, message="Waiting for " + ", ".join(missing) + "."))
-            return
+            return True
+        if node_id in self._busy:
+            return False     # a cancelled compute still runs on the object; _finish comes back
+        self._dirty.discard(node_id)
         self._tokens += 1
         token = self._tokens
         ctx = Context(on_progress=self._progress_reporter(node_id, token),
@@ -222,7 +243,9 @@ class Engine:
         if instance is None:
             instance = self._instances[node_id] = widget()
         settings = dict(node.settings)
+        self._busy[node_id] = token
         self._pool.submit(self._work, node_id, token, instance, inputs, settings, ctx)
+        return True
 
     def _work(self, node_id, token, instance, inputs, settings, ctx: Context) -> None:
         """Runs on a worker thread; hands the outcome back to the owner thread."""
@@ -230,6 +253,9 @@ class Engine:
         self._post(lambda: self._finish(node_id, token, outcome))
 
     def _finish(self, node_id: int, token: int, outcome: NodeState) -> None:
+        if self._busy.get(node_id) == token:
+            del self._busy[node_id]      # the object is free: a run waiting for it may start
+            self._schedule()
         run = self._running.get(node_id)
         if run is None or run.token != token:
             return   # stale: the node was changed, cancelled or removed meanwhile
@@ -238,11 +264,11 @@ class Engine:
         self._set_result(node_id, outcome)
 
     def _set_result(self, node_id: int, new: NodeState) -> None:
-        """Store a node's new state and mark what it feeds as dirty."""
+        """Store a node's new state and mark what it feeds (through enabled links) as dirty."""
         self._states[node_id] = new
         self._notify(node_id)
-        for link in self.workflow.links_from(node_id):
-            self._mark_dirty(link.sink)
+        for child in sorted(self.workflow.graph().children.get(node_id, ())):
+            self._mark_dirty(child)
         self._schedule()
 
     def _progress_reporter(self, node_id: int, token: int):
