@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterable
 
 if TYPE_CHECKING:
+    from ..api import Input, Output, Widget
     from .model import Link, Workflow
 
 
@@ -54,6 +55,16 @@ def _type_name(t: type) -> str:
     return getattr(t, "__name__", str(t))
 
 
+def fits(output: "Output", input: "Input") -> bool:
+    """The output's values may go into the input: its type or a subclass of it."""
+    return issubclass(output.type, input.type)
+
+
+def widgets_fit(source: type["Widget"], sink: type["Widget"]) -> bool:
+    """Some output of the source widget fits some input of the sink widget."""
+    return any(fits(o, i) for o in source.outputs for i in sink.inputs)
+
+
 def check_nodes(wf: "Workflow", source: int, sink: int) -> LinkError | None:
     """Why no link at all may go from source to sink, or None."""
     src, dst = wf.node(source), wf.node(sink)
@@ -88,7 +99,7 @@ def check_link(wf: "Workflow", source: int, source_channel: str, sink: int,
         inp = wf.widget(dst).input(sink_channel)
     except KeyError:
         return NoSuchChannel(f"'{dst.title}' has no input called '{sink_channel}'.")
-    if not issubclass(out.type, inp.type):
+    if not fits(out, inp):
         return IncompatibleTypes(
             f"'{src.title}' sends {_type_name(out.type)} on '{out.name}', but "
             f"'{dst.title}' takes {_type_name(inp.type)} on '{inp.name}'.")
@@ -135,7 +146,7 @@ def compatible_channels(wf: "Workflow", source: int, sink: int) -> list[tuple[st
     if src_widget is None or dst_widget is None or source == sink:
         return []
     pairs = [(o, i) for o in src_widget.outputs for i in dst_widget.inputs
-             if issubclass(o.type, i.type)]
+             if fits(o, i)]
     # Prefer default channels, then the most specific type match.
     pairs.sort(key=lambda p: (not p[0].default, not p[1].default, p[1].type is object))
     return [(o.name, i.name) for o, i in pairs]
