@@ -14,9 +14,8 @@ from PyQt5.QtWidgets import QUndoCommand, QUndoStack
 
 from ..engine import Engine
 from ..workflow import Annotation, Link, Node, Workflow, save
-from ..workflow.links import replaced_links
 from . import commands
-from .linking import LinkPlan, plan_link
+from .linking import LinkPlan, plan_link, plan_pair
 from .qtpost import QtPoster
 
 
@@ -75,11 +74,8 @@ class Document(QObject):
 
     def link(self, source: int, sink: int, channels: tuple[str, str] | None = None) -> LinkPlan:
         """Link with the given (or default) channels; the plan says what happened or why not."""
-        plan = self.plan_link(source, sink)
-        if channels is not None and plan.reason is None:
-            out, inp = channels
-            plan = LinkPlan(channels=channels,
-                            replaces=replaced_links(self.workflow, source, out, sink, inp))
+        plan = self.plan_link(source, sink) if channels is None else \
+            plan_pair(self.workflow, source, sink, channels)
         if plan.ok:
             out, inp = plan.channels
             self.push(commands.AddLink(self.workflow, source, out, sink, inp, plan.replaces))

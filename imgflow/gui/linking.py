@@ -32,14 +32,20 @@ def plan_link(wf: Workflow, source: int, sink: int) -> LinkPlan:
     if refusal is not None:
         return LinkPlan(reason=str(refusal))
     pairs = wf.compatible_channels(source, sink) or [_default_pair(wf, source, sink)]
-    reasons = {pair: wf.check_link(source, pair[0], sink, pair[1]) for pair in pairs}
-    free = [p for p in pairs if reasons[p] is None]
+    plans = [plan_pair(wf, source, sink, pair) for pair in pairs]
+    free = [p.channels for p in plans if p.ok and not p.replaces]
     if free:
         return LinkPlan(channels=free[0], ambiguous=_tied(wf, source, sink, free))
-    for pair in pairs:       # every fitting input is taken: replace, as Orange does
-        if isinstance(reasons[pair], InputTaken):
-            return LinkPlan(channels=pair, replaces=reasons[pair].links)
-    return LinkPlan(reason=str(reasons[pairs[0]]))
+    # every fitting input is taken: replace, as Orange does
+    return next((p for p in plans if p.ok), plans[0])
+
+
+def plan_pair(wf: Workflow, source: int, sink: int, pair: tuple[str, str]) -> LinkPlan:
+    """Linking these channels: free, replacing the link a single input has, or refused."""
+    reason = wf.check_link(source, pair[0], sink, pair[1])
+    if isinstance(reason, InputTaken):
+        return LinkPlan(channels=pair, replaces=reason.links)
+    return LinkPlan(channels=pair, reason=None if reason is None else str(reason))
 
 
 def _default_pair(wf: Workflow, source: int, sink: int) -> tuple[str, str]:
