@@ -287,9 +287,7 @@ def test_disabling_and_enabling_a_link_recomputes_only_its_sink():
 
 @pytest.fixture
 def held():
-    tw.HELD_GATE.clear()
-    tw.HELD_ENTERED.clear()
-    tw.OVERLAPS.clear()
+    tw.reset_held()
     yield
     tw.HELD_GATE.set()
 

@@ -9,9 +9,7 @@ from tests.support import widgets as tw
 
 @pytest.fixture
 def held():
-    tw.HELD_GATE.clear()
-    tw.HELD_ENTERED.clear()
-    tw.OVERLAPS.clear()
+    tw.reset_held()
     yield
     tw.HELD_GATE.set()
 

@@ -162,6 +162,13 @@ HELD_ENTERED: list[int] = []    # the `value` of each compute, as it starts
 OVERLAPS: list[int] = []        # the `value` of computes that started while another ran
 
 
+def reset_held() -> None:
+    """Close the gate and forget what Held recorded (call before a test; open after)."""
+    HELD_GATE.clear()
+    HELD_ENTERED.clear()
+    OVERLAPS.clear()
+
+
 TEST_WIDGETS = (Numbers, AddOne, Join, Collect, Fail, Warn, Measure, Held)
 
 
