@@ -65,11 +65,23 @@ def widgets_fit(source: type["Widget"], sink: type["Widget"]) -> bool:
     return any(fits(o, i) for o in source.outputs for i in sink.inputs)
 
 
-def check_nodes(wf: "Workflow", source: int, sink: int) -> LinkError | None:
-    """Why no link at all may go from source to sink, or None."""
-    src, dst = wf.node(source), wf.node(sink)
+def check_structure(wf: "Workflow", source: int, sink: int) -> LinkError | None:
+    """Self-links and cycles, refused whatever the widgets (even ones not installed)."""
     if source == sink:
         return SelfLink("A widget cannot be linked to itself.")
+    if source in wf.downstream(sink, all_links=True):
+        # Disabled links count: enabling one must never close a cycle.
+        src, dst = wf.node(source), wf.node(sink)
+        return WouldCycle(f"Linking '{src.title}' to '{dst.title}' would make a cycle.")
+    return None
+
+
+def check_nodes(wf: "Workflow", source: int, sink: int) -> LinkError | None:
+    """Why no link at all may go from source to sink, or None."""
+    reason = check_structure(wf, source, sink)
+    if reason is not None:
+        return reason
+    src, dst = wf.node(source), wf.node(sink)
     src_widget, dst_widget = wf.widget(src), wf.widget(dst)
     if src_widget is None or dst_widget is None:
         missing = src if src_widget is None else dst
@@ -78,9 +90,6 @@ def check_nodes(wf: "Workflow", source: int, sink: int) -> LinkError | None:
         return NoSuchChannel(f"'{src.title}' has no outputs.")
     if not dst_widget.inputs:
         return NoSuchChannel(f"'{dst.title}' takes no inputs.")
-    if source in wf.downstream(sink, all_links=True):
-        # Disabled links count: enabling one must never close a cycle.
-        return WouldCycle(f"Linking '{src.title}' to '{dst.title}' would make a cycle.")
     return None
 
 

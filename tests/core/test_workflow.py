@@ -92,7 +92,7 @@ def test_each_refusal_has_its_kind_and_sentence(wf):
         ((a.id, "Data", a.id, "Data"), rules.SelfLink, "cannot be linked to itself"),
         ((n.id, "Rows", b.id, "Data"), rules.NoSuchChannel, "no output called 'Rows'"),
         ((n.id, "Data", b.id, "Table"), rules.NoSuchChannel, "no input called 'Table'"),
-        ((a.id, "Data", n.id, "Data"), rules.NoSuchChannel, "'Numbers' takes no inputs"),
+        ((m.id, "Distances", n.id, "Data"), rules.NoSuchChannel, "'Numbers' takes no inputs"),
         ((m.id, "Distances", coll.id, "Data"), rules.IncompatibleTypes, "sends Distances"),
         # the disabled link b <- a still counts: enabling it must not close a cycle
         ((b.id, "Data", a.id, "Data"), rules.WouldCycle, "would make a cycle"),
