@@ -5,6 +5,15 @@ settings with defaults and a version) and a ``compute`` method: a plain
 function of (inputs, settings, context) that runs without Qt, reports
 progress, and can be cancelled.  Its Qt panel, if any, is named by a
 "module:Class" string and imported only when a window is opened.
+
+How the engine calls compute (the rule widget authors can rely on):
+- one widget object per node, kept between runs, so it may keep caches
+  (a loaded network, the last tree) in plain attributes;
+- never two computes at once on one object: when a new input cancels a run,
+  the next run starts only after the cancelled compute has returned.  A
+  widget needs no locks, and what a cancelled run finished computing (and
+  cached) is there for the next;
+- compute runs on a worker thread, never the GUI's; it must not touch Qt.
 """
 from __future__ import annotations
 
@@ -135,19 +144,16 @@ class Result:
 
 
 class Context:
-    """Handed to compute: progress, cancellation, messages, partial results."""
+    """Handed to compute: progress, cancellation, warnings, where the workflow lies."""
 
     def __init__(self, on_progress: Callable[[float], None] | None = None,
-                 on_partial: Callable[[dict], None] | None = None,
                  workflow_dir: Path | None = None,
                  input_labels: dict[str, list[str]] | None = None):
         self._cancel = threading.Event()
         self._on_progress = on_progress
-        self._on_partial = on_partial
         self.workflow_dir = workflow_dir
         self.input_labels = input_labels or {}
         self.warnings: list[str] = []
-        self.info = ""
 
     @property
     def cancelled(self) -> bool:
@@ -169,10 +175,6 @@ class Context:
 
     def warning(self, message: str) -> None:
         self.warnings.append(message)
-
-    def partial(self, outputs: dict[str, Any]) -> None:
-        if self._on_partial is not None:
-            self._on_partial(outputs)
 
 
 class Widget:
@@ -214,6 +216,13 @@ class Widget:
 
     def compute(self, inputs: dict[str, Any], settings: dict[str, Any],
                 ctx: Context) -> dict[str, Any] | Result:
+        """The outputs by name (or a Result) from the inputs and settings.
+
+        Called on a worker thread, one call at a time per object (see the
+        module's docstring); call ``ctx.check()`` between steps so that a new
+        input can stop a run early, and raise WidgetError with a sentence for
+        a failure the user should read.
+        """
         raise NotImplementedError
 
 

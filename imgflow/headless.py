@@ -9,7 +9,7 @@ from typing import Callable, TextIO
 
 from .api import SettingError
 from .data import Table
-from .engine import ERROR, Engine
+from .engine import Engine, Status
 from .registry import Registry
 from .workflow import Workflow, load
 
@@ -102,7 +102,7 @@ class ProgressPrinter:
     def __call__(self, node_id: int, state) -> None:
         if node_id not in self.wf.nodes:
             return
-        if state.status == "running":
+        if state.status == Status.RUNNING:
             started = self._started.setdefault(node_id, time.monotonic())
             if time.monotonic() - started < self.QUIET_SECONDS:
                 return
@@ -113,15 +113,15 @@ class ProgressPrinter:
         if self._last.get(node_id) == key:
             return
         now = time.monotonic()
-        if state.status == "running" and percent not in (0, 100) and now - self._last_time < 0.2:
+        if state.status == Status.RUNNING and percent not in (0, 100) and now - self._last_time < 0.2:
             return
         self._last[node_id], self._last_time = key, now
         title = self.wf.nodes[node_id].title
-        if state.status == "running":
+        if state.status == Status.RUNNING:
             line = f"{title}: {percent}%"
-        elif state.status in ("done", "warning"):
+        elif state.status in (Status.DONE, Status.WARNING):
             line = f"{title}: done" + ("".join(f"\n  warning: {w}" for w in state.warnings))
-        elif state.status == "error":
+        elif state.status == Status.ERROR:
             line = f"{title}: error: {state.message}"
         else:
             return
@@ -146,7 +146,7 @@ def run_workflow(path: str | Path, registry: Registry, overrides: list[SettingOv
         if not engine.run_until_idle(timeout):
             raise RunError(f"the workflow did not finish within {timeout:g} s")
         failed = [(n.title, engine.state(n.id).message) for n in wf.nodes.values()
-                  if engine.state(n.id).status == ERROR]
+                  if engine.state(n.id).status == Status.ERROR]
         if failed:
             raise RunError("; ".join(f"{t}: {m}" for t, m in failed))
         for export in exports:

@@ -1,5 +1,6 @@
 """Running workflows headless."""
 from .engine import Engine
-from .state import DONE, ERROR, IDLE, RUNNING, WAITING, WARNING, NodeState
+from .state import DONE, ERROR, IDLE, RUNNING, WAITING, WARNING, NodeState, Status
 
-__all__ = ["Engine", "NodeState", "DONE", "ERROR", "IDLE", "RUNNING", "WAITING", "WARNING"]
+__all__ = ["Engine", "NodeState", "Status", "DONE", "ERROR", "IDLE", "RUNNING", "WAITING",
+           "WARNING"]

@@ -2,10 +2,22 @@
 
 When an input or a setting changes, only the nodes downstream recompute, in
 topological order, each once per change even through diamonds: a node runs
-only when no node before it is still dirty or running.  Changes arriving in a
+only when no node before it is still dirty or running.  "Before" and
+"downstream" follow enabled links only (the workflow's graph): a disabled link
+neither carries data nor makes anything wait or re-run.  Changes arriving in a
 burst are coalesced into one pass.  Work runs on worker threads; a result that
 went stale while it ran is discarded.  An exception in one widget becomes that
 node's error state; the rest of the workflow goes on.
+
+The engine owns run concurrency: a widget object never has two computes at
+once.  A new input cancels the old run, but the next run on that object starts
+only when the cancelled compute has returned (the node shows "waiting" in the
+meantime; no thread blocks on it).  We wait rather than give each run its own
+widget object so that what a widget keeps between runs (a loaded network, the
+last clustering tree) stays a plain attribute: a cancelled run that still
+finishes its expensive step leaves it for the next, and widget authors need no
+locks.  Changes made while the cancelled run finishes are coalesced into one
+next run.
 
 The engine never touches Qt.  Everything except the widget's compute runs on
 one thread (the "owner"): results come back through ``post``, which the GUI
@@ -24,8 +36,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..api import Cancelled, Context, Result, WidgetError
-from ..workflow import Event, Workflow
-from .state import DONE, ERROR, IDLE, RUNNING, WAITING, WARNING, NodeState
+from ..workflow import Event, EventKind, Workflow
+from .state import NodeState, Status
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +61,8 @@ class Engine:
         self._states: dict[int, NodeState] = {}
         self._instances: dict[int, Any] = {}
         self._dirty: set[int] = set()
-        self._running: dict[int, _Run] = {}
+        self._running: dict[int, _Run] = {}    # the current run of a node
+        self._busy: dict[int, int] = {}        # node -> token of the compute its object runs
         self._tokens = 0
         self._step_posted = False
         self._frozen = False
@@ -91,7 +104,7 @@ class Engine:
         run = self._running.pop(node_id, None)
         if run is not None:
             run.ctx.cancel()
-            self._set_result(node_id, NodeState(status=IDLE, message="Cancelled."))
+            self._set_result(node_id, NodeState(status=Status.IDLE, message="Cancelled."))
 
     def is_idle(self) -> bool:
         return not self._running and not (self._dirty and not self._frozen) and self._queue.empty()
@@ -124,18 +137,21 @@ class Engine:
     # -- reacting to edits ----------------------------------------------------
     def _on_workflow_event(self, event: Event) -> None:
         kind, item = event.kind, event.item
-        if kind == "settings_changed" and self._only_view_settings(item, event.changed):
+        if kind == EventKind.SETTINGS_CHANGED and self._only_view_settings(item, event.changed):
             return
-        if kind in ("node_added", "settings_changed"):
+        if kind in (EventKind.NODE_ADDED, EventKind.SETTINGS_CHANGED):
             self._mark_dirty(item.id)
-        elif kind == "node_removed":
+        elif kind == EventKind.NODE_REMOVED:
             run = self._running.pop(item.id, None)
             if run:
                 run.ctx.cancel()
             self._dirty.discard(item.id)
             self._states.pop(item.id, None)
-            self._instances.pop(item.id, None)
-        elif kind in ("link_added", "link_removed", "link_changed"):
+            self._instances.pop(item.id, None)   # a node put back (undo) gets a new object,
+            self._busy.pop(item.id, None)        # free to start while the old one finishes
+        elif kind == EventKind.LINK_CHANGED or (
+                kind in (EventKind.LINK_ADDED, EventKind.LINK_REMOVED) and item.enabled):
+            # A disabled link added or removed changes no input.
             if item.sink in self.workflow.nodes:
                 self._mark_dirty(item.sink)
 
@@ -150,7 +166,7 @@ class Engine:
             run.ctx.cancel()      # a new input cancels the old run
         self._dirty.add(node_id)
         state = self.state(node_id)
-        state.status, state.progress = WAITING, None
+        state.status, state.progress = Status.WAITING, None
         self._notify(node_id)
         self._schedule()
 
@@ -169,11 +185,10 @@ class Engine:
             progressed = False
             for node_id in self.workflow.topological_order():
                 if node_id in self._dirty and self._ready(node_id):
-                    self._dirty.discard(node_id)
-                    self._start(node_id)
-                    progressed = True
+                    progressed = self._start(node_id) or progressed
 
     def _ready(self, node_id: int) -> bool:
+        """No node feeding this one (through enabled links) is still to run or running."""
         return not any(n in self._dirty or n in self._running
                        for n in self.workflow.upstream(node_id))
 
@@ -197,77 +212,63 @@ class Engine:
                 missing.append(spec.name)
         return inputs, labels, missing
 
-    def _start(self, node_id: int) -> None:
+    def _start(self, node_id: int) -> bool:
+        """Start a dirty, ready node; False when its widget object is still busy."""
         node = self.workflow.nodes[node_id]
         widget = self.workflow.widget(node)
         if widget is None:
+            self._dirty.discard(node_id)
             self._set_result(node_id, NodeState(
-                status=ERROR, message=f"The widget '{node.widget_id}' is not installed."))
-            return
+                status=Status.ERROR, message=f"The widget '{node.widget_id}' is not installed."))
+            return True
         inputs, labels, missing = self._gather_inputs(node_id, widget)
         if missing:
+            self._dirty.discard(node_id)
             self._set_result(node_id, NodeState(
-                status=IDLE, inputs=inputs, message="Waiting for " + ", ".join(missing) + "."))
-            return
+                status=Status.IDLE, inputs=inputs, message="Waiting for " + ", ".join(missing) + "."))
+            return True
+        if node_id in self._busy:
+            return False     # a cancelled compute still runs on the object; _finish comes back
+        self._dirty.discard(node_id)
         self._tokens += 1
         token = self._tokens
         ctx = Context(on_progress=self._progress_reporter(node_id, token),
-                      on_partial=lambda out: self._post(lambda: self._partial(node_id, token, out)),
                       workflow_dir=self.workflow_path.parent if self.workflow_path else None,
                       input_labels=labels)
         self._running[node_id] = _Run(token, ctx)
         state = self.state(node_id)
-        state.status, state.progress, state.message, state.inputs = RUNNING, 0.0, "", inputs
+        state.status, state.progress, state.message, state.inputs = Status.RUNNING, 0.0, "", inputs
         self._notify(node_id)
         instance = self._instances.get(node_id)
         if instance is None:
             instance = self._instances[node_id] = widget()
         settings = dict(node.settings)
+        self._busy[node_id] = token
         self._pool.submit(self._work, node_id, token, instance, inputs, settings, ctx)
+        return True
 
     def _work(self, node_id, token, instance, inputs, settings, ctx: Context) -> None:
         """Runs on a worker thread; hands the outcome back to the owner thread."""
-        try:
-            result = instance.compute(inputs, settings, ctx)
-            outcome = ("ok", result)
-        except Cancelled:
-            outcome = ("cancelled", None)
-        except WidgetError as exc:
-            outcome = ("error", str(exc))
-        except Exception as exc:  # one widget's failure must not stop the others
-            if ctx.cancelled:
-                outcome = ("cancelled", None)
-            else:
-                log.error("widget failed:\n%s", traceback.format_exc())
-                outcome = ("error", f"{type(exc).__name__}: {exc}")
-        self._post(lambda: self._finish(node_id, token, ctx, outcome))
+        outcome = _compute(instance, inputs, settings, ctx)
+        self._post(lambda: self._finish(node_id, token, outcome))
 
-    def _finish(self, node_id: int, token: int, ctx: Context, outcome) -> None:
+    def _finish(self, node_id: int, token: int, outcome: NodeState) -> None:
+        if self._busy.get(node_id) == token:
+            del self._busy[node_id]      # the object is free: a run waiting for it may start
+            self._schedule()
         run = self._running.get(node_id)
         if run is None or run.token != token:
             return   # stale: the node was changed, cancelled or removed meanwhile
         del self._running[node_id]
-        kind, payload = outcome
-        previous = self.state(node_id)
-        if kind == "cancelled":
-            new = NodeState(status=IDLE, message="Cancelled.")
-        elif kind == "error":
-            new = NodeState(status=ERROR, message=payload)
-        else:
-            result = payload if isinstance(payload, Result) else Result(dict(payload or {}))
-            warnings = ctx.warnings + list(result.warnings)
-            new = NodeState(status=WARNING if warnings else DONE, warnings=warnings,
-                            info=result.info or ctx.info, outputs=result.outputs,
-                            view=result.view, has_run=True)
-        new.inputs = previous.inputs
-        self._set_result(node_id, new)
+        outcome.inputs = self.state(node_id).inputs
+        self._set_result(node_id, outcome)
 
     def _set_result(self, node_id: int, new: NodeState) -> None:
-        """Store a node's new state and mark what it feeds as dirty."""
+        """Store a node's new state and mark what it feeds (through enabled links) as dirty."""
         self._states[node_id] = new
         self._notify(node_id)
-        for link in self.workflow.links_from(node_id):
-            self._mark_dirty(link.sink)
+        for child in sorted(self.workflow.graph().children.get(node_id, ())):
+            self._mark_dirty(child)
         self._schedule()
 
     def _progress_reporter(self, node_id: int, token: int):
@@ -286,12 +287,6 @@ class Engine:
             self.state(node_id).progress = fraction
             self._notify(node_id)
 
-    def _partial(self, node_id: int, token: int, outputs: dict) -> None:
-        run = self._running.get(node_id)
-        if run is not None and run.token == token:
-            self.state(node_id).partial = outputs
-            self._notify(node_id)
-
     def _notify(self, node_id: int) -> None:
         state = self.state(node_id)
         for listener in list(self._listeners):
@@ -299,3 +294,23 @@ class Engine:
                 listener(node_id, state)
             except Exception:
                 log.exception("a listener of node %s failed", node_id)
+
+
+def _compute(instance, inputs, settings, ctx: Context) -> NodeState:
+    """Run one compute; its result, error or cancellation as the node's new state."""
+    try:
+        result = instance.compute(inputs, settings, ctx)
+    except Cancelled:
+        return NodeState(status=Status.IDLE, message="Cancelled.")
+    except WidgetError as exc:
+        return NodeState(status=Status.ERROR, message=str(exc))
+    except Exception as exc:  # one widget's failure must not stop the others
+        if ctx.cancelled:
+            return NodeState(status=Status.IDLE, message="Cancelled.")
+        log.error("widget failed:\n%s", traceback.format_exc())
+        return NodeState(status=Status.ERROR, message=f"{type(exc).__name__}: {exc}")
+    result = result if isinstance(result, Result) else Result(dict(result or {}))
+    warnings = ctx.warnings + list(result.warnings)
+    return NodeState(status=Status.WARNING if warnings else Status.DONE, warnings=warnings,
+                     info=result.info, outputs=result.outputs, view=result.view,
+                     has_run=True)

@@ -2,19 +2,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-IDLE = "idle"          # nothing to do (or waiting for an input to arrive)
-WAITING = "waiting"    # will run once the nodes before it are done
-RUNNING = "running"
-DONE = "done"
-WARNING = "warning"    # done, with warnings
-ERROR = "error"
+
+class Status(StrEnum):
+    """A node's status; str-valued, so it compares equal to the plain words."""
+    IDLE = "idle"          # nothing to do (or waiting for an input to arrive)
+    WAITING = "waiting"    # will run once the nodes before it are done
+    RUNNING = "running"
+    DONE = "done"
+    WARNING = "warning"    # done, with warnings
+    ERROR = "error"
+
+
+IDLE, WAITING, RUNNING, DONE, WARNING, ERROR = Status
 
 
 @dataclass
 class NodeState:
-    status: str = IDLE
+    status: Status = Status.IDLE
     progress: float | None = None
     message: str = ""                 # the error, or what the node waits for
     warnings: list[str] = field(default_factory=list)
@@ -22,9 +29,8 @@ class NodeState:
     inputs: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
     view: Any = None                  # what the panel shows beyond the outputs
-    partial: dict[str, Any] = field(default_factory=dict)
     has_run: bool = False             # data has flowed out of this node
 
     @property
     def busy(self) -> bool:
-        return self.status in (RUNNING, WAITING)
+        return self.status in (Status.RUNNING, Status.WAITING)

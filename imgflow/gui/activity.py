@@ -12,7 +12,7 @@ from PyQt5.QtCore import QObject, pyqtSignal
 from PyQt5.QtGui import QFont
 from PyQt5.QtWidgets import QPlainTextEdit
 
-from ..engine import DONE, ERROR, RUNNING, WARNING, NodeState
+from ..engine import DONE, ERROR, RUNNING, WAITING, WARNING, NodeState
 
 
 class Activity(QObject):
@@ -66,7 +66,7 @@ class Activity(QObject):
             if state.status == RUNNING:
                 percent = f" {round(state.progress * 100)}%" if state.progress is not None else ""
                 running.append(f"{node.title}{percent}")
-        waiting = sum(doc.engine.state(n).status == "waiting" for n in doc.workflow.nodes)
+        waiting = sum(doc.engine.state(n).status == WAITING for n in doc.workflow.nodes)
         if running:
             text = "Running: " + ", ".join(running)
             if waiting:

@@ -10,9 +10,9 @@ def layered_positions(wf: Workflow, origin: tuple[float, float] = (0.0, 0.0)
     """Each node in the column of its longest path from a source; columns centred
     vertically, nodes in a column kept in their current top-to-bottom order."""
     depth: dict[int, int] = {}
-    for node_id in wf.topological_order():
-        parents = [l.source for l in wf.links.values() if l.sink == node_id]
-        depth[node_id] = 1 + max((depth.get(p, 0) for p in parents), default=-1)
+    graph = wf.graph(all_links=True)      # disabled links are drawn too
+    for node_id in graph.order:
+        depth[node_id] = 1 + max((depth.get(p, 0) for p in graph.parents[node_id]), default=-1)
     columns: dict[int, list[int]] = {}
     for node_id, d in depth.items():
         columns.setdefault(d, []).append(node_id)

@@ -7,6 +7,7 @@ from PyQt5.QtGui import QStandardItem, QStandardItemModel
 from PyQt5.QtWidgets import QDialog, QDialogButtonBox, QLabel, QListView, QVBoxLayout
 
 from ..workflow import Node, Workflow
+from ..workflow.links import check_pairs, replaced_links
 
 PAIR_ROLE = Qt.UserRole + 1
 
@@ -40,9 +41,9 @@ class ChannelsDialog(QDialog):
         src_widget, dst_widget = self.wf.widget(self.source), self.wf.widget(self.sink)
         text = (f"{out} ({src_widget.output(out).type.__name__})  →  "
                 f"{inp} ({dst_widget.input(inp).type.__name__})")
-        others = [l for l in self.wf.links.values() if l.sink == self.sink.id
-                  and l.sink_channel == inp and l.source != self.source.id]
-        if others and not dst_widget.input(inp).multiple:
+        others = [l for l in replaced_links(self.wf, self.source.id, out, self.sink.id, inp)
+                  if l.source != self.source.id]
+        if others:
             text += f"   (replaces the link from {self.wf.node(others[0].source).title})"
         item = QStandardItem(text)
         item.setCheckable(True)
@@ -61,12 +62,7 @@ class ChannelsDialog(QDialog):
             item.setCheckState(Qt.Checked if tuple(item.data(PAIR_ROLE)) in pairs else Qt.Unchecked)
 
     def _validate(self) -> None:
-        problem = ""
-        dst_widget = self.wf.widget(self.sink)
-        inputs = [inp for _, inp in self.pairs()]
-        for inp in set(inputs):
-            if inputs.count(inp) > 1 and not dst_widget.input(inp).multiple:
-                problem = f"'{inp}' takes one link; choose one output for it."
+        problem = str(check_pairs(self.wf, self.source.id, self.sink.id, self.pairs()) or "")
         self.problem.setText(problem)
         self.problem.setVisible(bool(problem))
         self.buttons.button(QDialogButtonBox.Ok).setEnabled(not problem)

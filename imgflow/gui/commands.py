@@ -13,6 +13,7 @@ from typing import Any
 from PyQt5.QtWidgets import QUndoCommand
 
 from ..workflow import Annotation, Link, Node, Workflow
+from ..workflow.links import replaced_links
 
 
 class AddNode(QUndoCommand):
@@ -188,9 +189,7 @@ def set_links(wf: Workflow, source: int, sink: int, pairs: list[tuple[str, str]]
     for out, inp in pairs:
         if (out, inp) not in keep:
             # A single input fed by a third node is freed for the chosen pair.
-            taken = [] if wf.widget(sink).input(inp).multiple else \
-                [l for l in wf.links.values() if l.sink == sink and l.sink_channel == inp
-                 and l not in drop]
+            taken = [l for l in replaced_links(wf, source, out, sink, inp) if l not in drop]
             AddLink(wf, source, out, sink, inp, taken, parent=macro)
     return macro
 

@@ -15,7 +15,7 @@ from PyQt5.QtWidgets import QUndoCommand, QUndoStack
 from ..engine import Engine
 from ..workflow import Annotation, Link, Node, Workflow, save
 from . import commands
-from .linking import LinkPlan, plan_link
+from .linking import LinkPlan, plan_link, plan_pair
 from .qtpost import QtPoster
 
 
@@ -74,19 +74,12 @@ class Document(QObject):
 
     def link(self, source: int, sink: int, channels: tuple[str, str] | None = None) -> LinkPlan:
         """Link with the given (or default) channels; the plan says what happened or why not."""
-        plan = self.plan_link(source, sink)
-        if channels is not None and plan.reason is None:
-            plan = LinkPlan(channels=channels, replaces=self._taken_by_other(source, sink, channels))
+        plan = self.plan_link(source, sink) if channels is None else \
+            plan_pair(self.workflow, source, sink, channels)
         if plan.ok:
             out, inp = plan.channels
             self.push(commands.AddLink(self.workflow, source, out, sink, inp, plan.replaces))
         return plan
-
-    def _taken_by_other(self, source: int, sink: int, channels: tuple[str, str]) -> list[Link]:
-        if self.workflow.widget(sink).input(channels[1]).multiple:
-            return []
-        return [l for l in self.workflow.links.values()
-                if l.sink == sink and l.sink_channel == channels[1]]
 
     def set_links(self, source: int, sink: int, pairs: list[tuple[str, str]]) -> None:
         macro = commands.set_links(self.workflow, source, sink, pairs)

@@ -1,15 +1,17 @@
 """Deciding what dragging a link from one node onto another does.
 
 Plain logic over the workflow model (no Qt), shared by the link gesture (to
-highlight nodes and explain refusals) and by the edit commands.  Like Orange,
-a link into a single-valued input that is already taken replaces the old
-link instead of being refused.
+highlight nodes and explain refusals) and by the edit commands.  The rules
+and their sentences are the model's (``workflow.links``); this only picks
+channels.  Like Orange, a link into a single-valued input that is already
+taken replaces the old link instead of being refused.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from ..workflow import Link, Workflow
+from ..workflow.links import InputTaken, check_nodes
 
 
 @dataclass
@@ -25,48 +27,33 @@ class LinkPlan:
 
 
 def plan_link(wf: Workflow, source: int, sink: int) -> LinkPlan:
-    """What linking source to sink would do, or why it cannot."""
-    src, dst = wf.node(source), wf.node(sink)
-    src_widget, dst_widget = wf.widget(src), wf.widget(dst)
-    if source == sink:
-        return LinkPlan(reason="A widget cannot be linked to itself.")
-    if src_widget is None or dst_widget is None:
-        missing = src if src_widget is None else dst
-        return LinkPlan(reason=f"'{missing.title}' is not installed, so it cannot be linked.")
-    if not src_widget.outputs:
-        return LinkPlan(reason=f"'{src.title}' has no outputs.")
-    if not dst_widget.inputs:
-        return LinkPlan(reason=f"'{dst.title}' takes no inputs.")
-    pairs = wf.compatible_channels(source, sink)
-    if not pairs:
-        return LinkPlan(reason=_type_mismatch(wf, source, sink))
-    if source in wf.downstream(sink):
-        return LinkPlan(reason=f"Linking '{src.title}' to '{dst.title}' would make a cycle.")
-    free = [p for p in pairs if wf.check_link(source, p[0], sink, p[1]) is None]
+    """What linking source to sink would do, or why it cannot (the model's reason)."""
+    refusal = check_nodes(wf, source, sink)
+    if refusal is not None:
+        return LinkPlan(reason=str(refusal))
+    pairs = wf.compatible_channels(source, sink) or [_default_pair(wf, source, sink)]
+    plans = [plan_pair(wf, source, sink, pair) for pair in pairs]
+    free = [p.channels for p in plans if p.ok and not p.replaces]
     if free:
         return LinkPlan(channels=free[0], ambiguous=_tied(wf, source, sink, free))
-    for out, inp in pairs:       # every fitting input is taken: replace, as Orange does
-        taken = _occupying(wf, source, out, sink, inp)
-        if taken is not None:
-            return LinkPlan(channels=(out, inp), replaces=taken)
-    return LinkPlan(reason=f"'{src.title}' is already linked to '{dst.title}'.")
+    # every fitting input is taken: replace, as Orange does
+    return next((p for p in plans if p.ok), plans[0])
 
 
-def _type_mismatch(wf: Workflow, source: int, sink: int) -> str:
+def plan_pair(wf: Workflow, source: int, sink: int, pair: tuple[str, str]) -> LinkPlan:
+    """Linking these channels: free, replacing the link a single input has, or refused."""
+    reason = wf.check_link(source, pair[0], sink, pair[1])
+    if isinstance(reason, InputTaken):
+        return LinkPlan(channels=pair, replaces=reason.links)
+    return LinkPlan(channels=pair, reason=None if reason is None else str(reason))
+
+
+def _default_pair(wf: Workflow, source: int, sink: int) -> tuple[str, str]:
+    """The channels to name when none fit: the default (or first) of each end."""
     src_widget, dst_widget = wf.widget(source), wf.widget(sink)
     out = next((o for o in src_widget.outputs if o.default), src_widget.outputs[0])
     inp = next((i for i in dst_widget.inputs if i.default), dst_widget.inputs[0])
-    return wf.check_link(source, out.name, sink, inp.name) or "These widgets do not fit."
-
-
-def _occupying(wf: Workflow, source: int, out: str, sink: int, inp: str) -> list[Link] | None:
-    """The links to drop so that out -> inp fits, or None if that is not the obstacle."""
-    existing = [l for l in wf.links.values() if l.sink == sink and l.sink_channel == inp]
-    if any(l.source == source and l.source_channel == out for l in existing):
-        return None
-    if wf.widget(sink).input(inp).multiple or not existing:
-        return None
-    return existing
+    return out.name, inp.name
 
 
 def _tied(wf: Workflow, source: int, sink: int, free: list[tuple[str, str]]) -> bool:
@@ -78,4 +65,3 @@ def _tied(wf: Workflow, source: int, sink: int, free: list[tuple[str, str]]) -> 
     def rank(pair):
         return (src_widget.output(pair[0]).default, dst_widget.input(pair[1]).default)
     return rank(free[0]) == rank(free[1])
-

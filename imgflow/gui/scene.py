@@ -15,6 +15,7 @@ from PyQt5.QtWidgets import QGraphicsScene, QMenu
 
 from ..engine import NodeState
 from ..workflow import Event, Node
+from ..workflow.links import widgets_fit
 from . import style
 from .annotation_items import ArrowAnnotationItem, TextAnnotationItem
 from .document import Document
@@ -297,10 +298,8 @@ class CanvasScene(QGraphicsScene):
 
         def fits(widget) -> bool:
             if kind == "out":
-                return any(issubclass(o.type, i.type) for o in origin_widget.outputs
-                           for i in widget.inputs)
-            return any(issubclass(o.type, i.type) for o in widget.outputs
-                       for i in origin_widget.inputs)
+                return widgets_fit(origin_widget, widget)
+            return widgets_fit(widget, origin_widget)
 
         widget = self.widget_chooser(pos, fits, "")
         if widget is None:

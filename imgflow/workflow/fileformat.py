@@ -17,7 +17,7 @@ from typing import Any
 
 from ..api import SettingError
 from ..registry import Registry
-from .links import LinkError, check_link
+from .links import LinkError, check_link, check_structure
 from .model import Annotation, Link, Node, Workflow
 
 FORMAT_NAME = "imgflow-workflow"
@@ -241,8 +241,10 @@ class _Reader:
         if link.id in wf.links:
             raise WorkflowFileError(f"{where}: id {link.id} is used twice")
         if wf.nodes[link.source].is_placeholder or wf.nodes[link.sink].is_placeholder:
-            return link   # cannot check channels of a widget that is not installed
-        reason = check_link(wf, link.source, link.source_channel, link.sink, link.sink_channel)
+            # Channels of a widget that is not installed cannot be checked; cycles can.
+            reason = check_structure(wf, link.source, link.sink)
+        else:
+            reason = check_link(wf, link.source, link.source_channel, link.sink, link.sink_channel)
         if reason:
             raise WorkflowFileError(f"{where}: {reason}")
         return link

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Callable
 
 from ..api import Widget
 from ..registry import Registry
+from .graph import Graph
 from .links import LinkError, check_link, compatible_channels, default_channels
 
 
@@ -49,13 +51,29 @@ class Annotation:
     style: dict[str, Any] = field(default_factory=dict)
 
 
+class EventKind(StrEnum):
+    """What changed; str-valued, so listeners may compare with the plain words."""
+    NODE_ADDED = "node_added"
+    NODE_REMOVED = "node_removed"
+    NODE_CHANGED = "node_changed"           # title or position
+    SETTINGS_CHANGED = "settings_changed"
+    LINK_ADDED = "link_added"
+    LINK_REMOVED = "link_removed"
+    LINK_CHANGED = "link_changed"           # enabled or disabled
+    ANNOTATION_ADDED = "annotation_added"
+    ANNOTATION_REMOVED = "annotation_removed"
+    ANNOTATION_CHANGED = "annotation_changed"
+
+
 @dataclass(frozen=True)
 class Event:
-    kind: str        # node_added, node_removed, node_changed, settings_changed,
-                     # link_added, link_removed, link_changed,
-                     # annotation_added, annotation_removed, annotation_changed
+    kind: EventKind
     item: Any
     changed: tuple[str, ...] = ()   # settings_changed: the names of the changed settings
+
+
+_GRAPH_CHANGES = (EventKind.NODE_ADDED, EventKind.NODE_REMOVED, EventKind.LINK_ADDED,
+                  EventKind.LINK_REMOVED, EventKind.LINK_CHANGED)
 
 
 class Workflow:
@@ -68,6 +86,7 @@ class Workflow:
         self.annotations: dict[int, Annotation] = {}
         self._listeners: list[Callable[[Event], None]] = []
         self._next_id = {"node": 0, "link": 0, "annotation": 0}
+        self._graphs: dict[bool, Graph] = {}     # all_links -> graph, until the next change
 
     # -- events -------------------------------------------------------------
     def subscribe(self, listener: Callable[[Event], None]) -> None:
@@ -77,7 +96,9 @@ class Workflow:
         if listener in self._listeners:
             self._listeners.remove(listener)
 
-    def _emit(self, kind: str, item: Any, changed: tuple[str, ...] = ()) -> None:
+    def _emit(self, kind: EventKind, item: Any, changed: tuple[str, ...] = ()) -> None:
+        if kind in _GRAPH_CHANGES:
+            self._graphs.clear()        # before the listeners, who may walk the graph
         event = Event(kind, item, changed)
         for listener in list(self._listeners):
             listener(event)
@@ -132,7 +153,7 @@ class Workflow:
             raise ValueError(f"node id {node.id} is taken")
         self._take_id("node", node.id)
         self.nodes[node.id] = node
-        self._emit("node_added", node)
+        self._emit(EventKind.NODE_ADDED, node)
         for link in links:
             self.insert_link(link)
         return node
@@ -144,18 +165,18 @@ class Workflow:
         for link in removed:
             self.remove_link(link)
         del self.nodes[node.id]
-        self._emit("node_removed", node)
+        self._emit(EventKind.NODE_REMOVED, node)
         return node, removed
 
     def set_title(self, node: Node | int, title: str) -> None:
         node = self.node(node)
         node.title = title
-        self._emit("node_changed", node)
+        self._emit(EventKind.NODE_CHANGED, node)
 
     def move_node(self, node: Node | int, position: tuple[float, float]) -> None:
         node = self.node(node)
         node.position = (float(position[0]), float(position[1]))
-        self._emit("node_changed", node)
+        self._emit(EventKind.NODE_CHANGED, node)
 
     def set_settings(self, node: Node | int, changes: dict[str, Any]) -> None:
         """Change some settings of a node (validated), then tell the listeners."""
@@ -168,23 +189,24 @@ class Workflow:
         if not changed:
             return
         node.settings = {**node.settings, **validated}
-        self._emit("settings_changed", node, changed)
+        self._emit(EventKind.SETTINGS_CHANGED, node, changed)
 
     def set_panel_state(self, node: Node | int, state: dict[str, Any]) -> None:
         self.node(node).panel_state = copy.deepcopy(state)
 
     # -- links --------------------------------------------------------------
     def check_link(self, source: int, source_channel: str, sink: int,
-                   sink_channel: str) -> str | None:
-        """Why this link cannot be made, or None when it can."""
+                   sink_channel: str) -> LinkError | None:
+        """Why this link cannot be made (its str() is the sentence), or None when it can."""
         return check_link(self, source, source_channel, sink, sink_channel)
 
     def add_link(self, source: Node | int, source_channel: str, sink: Node | int,
                  sink_channel: str, enabled: bool = True) -> Link:
+        """A new link; raises the LinkError that says why not."""
         source, sink = self.node(source).id, self.node(sink).id
         reason = self.check_link(source, source_channel, sink, sink_channel)
-        if reason:
-            raise LinkError(reason)
+        if reason is not None:
+            raise reason
         return self.insert_link(Link(self._take_id("link"), source, source_channel,
                                      sink, sink_channel, enabled))
 
@@ -193,19 +215,19 @@ class Workflow:
             raise ValueError(f"link id {link.id} is taken")
         self._take_id("link", link.id)
         self.links[link.id] = link
-        self._emit("link_added", link)
+        self._emit(EventKind.LINK_ADDED, link)
         return link
 
     def remove_link(self, link: Link | int) -> Link:
         link = self.links.pop(link.id if isinstance(link, Link) else link)
-        self._emit("link_removed", link)
+        self._emit(EventKind.LINK_REMOVED, link)
         return link
 
     def set_link_enabled(self, link: Link | int, enabled: bool) -> None:
         link = self.links[link.id if isinstance(link, Link) else link]
         if link.enabled != enabled:
             link.enabled = enabled
-            self._emit("link_changed", link)
+            self._emit(EventKind.LINK_CHANGED, link)
 
     def compatible_channels(self, source: Node | int, sink: Node | int) -> list[tuple[str, str]]:
         return compatible_channels(self, self.node(source).id, self.node(sink).id)
@@ -222,43 +244,24 @@ class Workflow:
         return [l for l in self.links.values() if l.source == node_id]
 
     # -- graph --------------------------------------------------------------
-    def downstream(self, node_id: int) -> set[int]:
-        """Nodes reachable from node_id along links (not including it)."""
-        return self._reachable(node_id, "source", "sink")
+    def graph(self, all_links: bool = False) -> Graph:
+        """The nodes and the enabled links (or all links) as a graph, kept until they change."""
+        if all_links not in self._graphs:
+            edges = [(l.source, l.sink) for l in self.links.values() if all_links or l.enabled]
+            self._graphs[all_links] = Graph(self.nodes, edges)
+        return self._graphs[all_links]
 
-    def upstream(self, node_id: int) -> set[int]:
-        """Nodes from which node_id is reachable (not including it)."""
-        return self._reachable(node_id, "sink", "source")
+    def downstream(self, node_id: int, all_links: bool = False) -> frozenset[int]:
+        """Nodes reachable from node_id along enabled links (not including it)."""
+        return self.graph(all_links).downstream(node_id)
 
-    def _reachable(self, node_id: int, start_end: str, far_end: str) -> set[int]:
-        seen: set[int] = set()
-        stack = [node_id]
-        while stack:
-            current = stack.pop()
-            for link in self.links.values():
-                nxt = getattr(link, far_end)
-                if getattr(link, start_end) == current and nxt not in seen:
-                    seen.add(nxt)
-                    stack.append(nxt)
-        return seen
+    def upstream(self, node_id: int, all_links: bool = False) -> frozenset[int]:
+        """Nodes from which node_id is reachable along enabled links (not including it)."""
+        return self.graph(all_links).upstream(node_id)
 
-    def topological_order(self) -> list[int]:
-        """Node ids, every node after all nodes that feed it (ties by id)."""
-        indegree = {n: 0 for n in self.nodes}
-        for link in self.links.values():
-            indegree[link.sink] += 1
-        ready = sorted(n for n, d in indegree.items() if d == 0)
-        order = []
-        while ready:
-            current = ready.pop(0)
-            order.append(current)
-            for link in sorted(self.links.values(), key=lambda l: l.id):
-                if link.source == current:
-                    indegree[link.sink] -= 1
-                    if indegree[link.sink] == 0:
-                        ready.append(link.sink)
-            ready.sort()
-        return order
+    def topological_order(self, all_links: bool = False) -> list[int]:
+        """Node ids, every node after all nodes that feed it through enabled links (ties by id)."""
+        return self.graph(all_links).order
 
     # -- annotations --------------------------------------------------------
     def add_annotation(self, kind: str, geometry, text: str = "", style=None) -> Annotation:
@@ -270,12 +273,12 @@ class Workflow:
     def insert_annotation(self, annotation: Annotation) -> Annotation:
         self._take_id("annotation", annotation.id)
         self.annotations[annotation.id] = annotation
-        self._emit("annotation_added", annotation)
+        self._emit(EventKind.ANNOTATION_ADDED, annotation)
         return annotation
 
     def remove_annotation(self, annotation: Annotation | int) -> Annotation:
         ann = self.annotations.pop(annotation.id if isinstance(annotation, Annotation) else annotation)
-        self._emit("annotation_removed", ann)
+        self._emit(EventKind.ANNOTATION_REMOVED, ann)
         return ann
 
     def update_annotation(self, annotation: Annotation | int, *, geometry=None, text=None,
@@ -287,7 +290,7 @@ class Workflow:
             ann.text = text
         if style is not None:
             ann.style = dict(style)
-        self._emit("annotation_changed", ann)
+        self._emit(EventKind.ANNOTATION_CHANGED, ann)
 
     def clear(self) -> None:
         for node in list(self.nodes.values()):

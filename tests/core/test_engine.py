@@ -240,3 +240,90 @@ def test_view_only_settings_do_not_rerun_anything():
     wf.set_settings(shown, {"zoom": 2, "amount": 5.0})
     engine.run_until_idle(10)
     assert sorted(t for _, t in tw.CALLS) == ["after", "shown"]
+
+
+def test_a_disabled_link_neither_reruns_nor_holds_up_what_it_would_feed():
+    wf = Workflow(tw.make_registry())
+    src = wf.add_node("test.numbers", settings={"tag": "src"})
+    slow = wf.add_node("test.add", settings={"tag": "slow"})
+    coll = wf.add_node("test.collect", settings={"tag": "coll"})
+    wf.add_link(src, "Data", slow, "Data")
+    wf.add_link(src, "Data", coll, "Data")
+    wf.add_link(slow, "Data", coll, "Data", enabled=False)
+    engine = Engine(wf)
+    assert engine.run_until_idle(10)
+    assert engine.state(coll.id).view == [3]
+    tw.CALLS.clear()
+    wf.set_settings(slow, {"amount": 5.0})
+    assert engine.run_until_idle(10)
+    assert [t for _, t in tw.CALLS] == ["slow"]          # nothing behind the disabled link
+    # while "slow" runs, "coll" is not held up by it
+    wf.set_settings(slow, {"delay": 30.0})
+    wf.set_settings(coll, {"tag": "coll again"})
+    deadline = time.monotonic() + 10
+    while engine.state(coll.id).status != DONE and time.monotonic() < deadline:
+        engine.run_until_idle(0.05)
+    assert engine.state(coll.id).status == DONE and engine.state(slow.id).status == "running"
+    engine.cancel(slow.id)
+    engine.shutdown()
+
+
+def test_disabling_and_enabling_a_link_recomputes_only_its_sink():
+    wf, src, left, right, join = diamond()
+    engine = Engine(wf)
+    engine.run_until_idle(10)
+    link = next(l for l in wf.links_into(right))
+    tw.CALLS.clear()
+    wf.set_link_enabled(link, False)
+    assert engine.run_until_idle(10)
+    assert tw.CALLS == []                                        # right has no input now
+    assert "Waiting for Data" in engine.state(right.id).message
+    assert engine.state(join.id).status == IDLE                  # its Right went away
+    tw.CALLS.clear()
+    wf.set_settings(src, {"start": 5})
+    assert engine.run_until_idle(10)
+    assert sorted(t for _, t in tw.CALLS) == ["left", "src"]     # right is cut off
+
+
+@pytest.fixture
+def held():
+    tw.reset_held()
+    yield
+    tw.HELD_GATE.set()
+
+
+def test_a_widget_object_never_runs_two_computes_and_the_latest_input_wins(held):
+    wf = Workflow(tw.make_registry())
+    node = wf.add_node("test.held", settings={"value": 1, "hold": True})
+    after = wf.add_node("test.add", settings={"tag": "after"})
+    wf.add_link(node, "Data", after, "Data")
+    engine = Engine(wf)
+    deadline = time.monotonic() + 10
+    while tw.HELD_ENTERED != [1] and time.monotonic() < deadline:
+        engine.run_until_idle(0.05)
+    # New inputs cancel the held run; it does not notice until the gate opens.
+    for value in (2, 3, 4):
+        wf.set_settings(node, {"value": value, "hold": False})
+        assert not engine.run_until_idle(0.1)            # waiting for the object, not blocked
+    assert engine.state(node.id).status == "waiting"
+    assert tw.HELD_ENTERED == [1]                        # nothing started on the busy object
+    tw.HELD_GATE.set()
+    assert engine.run_until_idle(10)
+    assert tw.OVERLAPS == []
+    assert tw.HELD_ENTERED == [1, 4]                     # the changes meanwhile ran once
+    assert values(engine, node) == [4] and values(engine, after) == [5]
+
+
+def test_a_removed_node_put_back_does_not_wait_for_its_old_object(held):
+    wf = Workflow(tw.make_registry())
+    node = wf.add_node("test.held", settings={"value": 1, "hold": True})
+    engine = Engine(wf)
+    deadline = time.monotonic() + 10
+    while tw.HELD_ENTERED != [1] and time.monotonic() < deadline:
+        engine.run_until_idle(0.05)
+    removed, _links = wf.remove_node(node)
+    removed.settings = {**removed.settings, "hold": False, "value": 2}
+    wf.insert_node(removed)                             # undo: a new object for it
+    assert engine.run_until_idle(10)
+    assert values(engine, node) == [2] and tw.OVERLAPS == []
+    tw.HELD_GATE.set()

@@ -77,6 +77,20 @@ def test_missing_widget_is_kept_as_placeholder_and_written_back(tmp_path):
     assert again["links"][-1] == doc["links"][-1]
 
 
+
+def test_a_cycle_through_a_missing_widget_is_refused(tmp_path):
+    # Its channels cannot be checked, but a cycle would leave the engine waiting forever.
+    doc = json.loads(dumps(sample_workflow()))
+    doc["nodes"].append({"id": 9, "widget": "someone.else.fancy", "title": "Fancy",
+                         "position": [1, 2]})
+    doc["links"] += [{"id": 7, "source": 2, "source_channel": "Data", "sink": 9,
+                      "sink_channel": "In"},
+                     {"id": 8, "source": 9, "source_channel": "Out", "sink": 1,
+                      "sink_channel": "Data"}]
+    with pytest.raises(WorkflowFileError, match=r"links\[\d\]: Linking 'Fancy' to .* cycle"):
+        loads(json.dumps(doc), make_registry())
+
+
 @pytest.mark.parametrize("mutate, message", [
     (lambda d: d.pop("nodes"), "missing 'nodes'"),
     (lambda d: d["nodes"][1].pop("widget"), r"nodes\[1\]: missing 'widget'"),

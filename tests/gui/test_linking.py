@@ -129,3 +129,28 @@ def test_links_can_be_disabled_and_show_it(window, nodes, qtbot):
     qtbot.waitUntil(lambda: engine.state(nodes["double"].id).outputs.get("Data") is None)
     window.undo()
     assert link.enabled
+
+
+def test_refusals_show_the_reason_the_model_gives(window, nodes):
+    from imgflow.workflow.links import WouldCycle
+    doc, wf = window.document, window.document.workflow
+    doc.link(nodes["numbers"].id, nodes["double"].id)
+    doc.link(nodes["double"].id, nodes["collect"].id)
+    [back] = wf.links_into(nodes["collect"])
+    doc.set_link_enabled(back, False)     # a disabled link still closes the cycle
+    reason = wf.check_link(nodes["collect"].id, "Data", nodes["double"].id, "Data")
+    assert isinstance(reason, WouldCycle)
+    drag(window.view, anchor(window, nodes["collect"], "out"), centre(window, nodes["double"]))
+    assert window.statusBar().currentMessage() == str(reason)
+    assert len(wf.links) == 2
+
+
+def test_channels_dialog_names_the_link_the_model_would_replace(window, nodes):
+    from imgflow.gui.channels_dialog import ChannelsDialog
+    doc = window.document
+    doc.link(nodes["numbers"].id, nodes["double"].id)
+    dialog = ChannelsDialog(doc.workflow, nodes["split"], nodes["double"], [])
+    texts = [dialog.model.item(r).text() for r in range(dialog.model.rowCount())]
+    assert all("replaces the link from Numbers" in t for t in texts)
+    dialog.set_pairs([("Even", "Data"), ("Odd", "Data")])
+    assert dialog.problem.text() == "'Data' takes one link; choose one output for it."

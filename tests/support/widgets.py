@@ -127,7 +127,49 @@ class Measure(Widget):
         return {"Distances": Distances.from_matrix(np.abs(t.X - t.X.T), table=t)}
 
 
-TEST_WIDGETS = (Numbers, AddOne, Join, Collect, Fail, Warn, Measure)
+class Held(Widget):
+    """Outputs its `value` setting; with `hold`, first waits for HELD_GATE, deaf to cancellation
+    (like a library call that cannot be interrupted). Records overlapping computes on one object."""
+    id = "test.held"
+    name = "Held"
+    category = "Test"
+    inputs = (Input("Data", Table, optional=True),)
+    outputs = (Output("Data", Table, default=True),)
+    settings = (Setting("value", int, 0), Setting("hold", bool, False), Setting("tag", str, ""))
+
+    def __init__(self):
+        self.active = 0             # computes now inside this object
+
+    def compute(self, inputs, settings, ctx):
+        _log(self.id, settings)
+        with _calls_lock:
+            self.active += 1
+            if self.active > 1:
+                OVERLAPS.append(settings["value"])
+        HELD_ENTERED.append(settings["value"])
+        try:
+            if settings["hold"]:
+                HELD_GATE.wait(10)
+            ctx.check()
+            return {"Data": Table(np.array([[float(settings["value"])]]), ("value",))}
+        finally:
+            with _calls_lock:
+                self.active -= 1
+
+
+HELD_GATE = threading.Event()
+HELD_ENTERED: list[int] = []    # the `value` of each compute, as it starts
+OVERLAPS: list[int] = []        # the `value` of computes that started while another ran
+
+
+def reset_held() -> None:
+    """Close the gate and forget what Held recorded (call before a test; open after)."""
+    HELD_GATE.clear()
+    HELD_ENTERED.clear()
+    OVERLAPS.clear()
+
+
+TEST_WIDGETS = (Numbers, AddOne, Join, Collect, Fail, Warn, Measure, Held)
 
 
 def make_registry() -> Registry:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import threading
 import weakref
 
 import numpy as np
@@ -98,23 +97,22 @@ class HierarchicalClustering(Widget):
 
     def __init__(self):
         # (weak reference to the Distances, method, Tree): a selection change
-        # re-runs compute but must not redo the linkage.
+        # re-runs compute but must not redo the linkage.  No lock: the engine
+        # runs one compute at a time on this object.
         self._cached: tuple[weakref.ref, str, Tree] | None = None
-        self._lock = threading.Lock()
 
     def tree(self, distances: Distances, method: str, ctx: Context) -> Tree:
-        with self._lock:
-            cached = self._cached
-            if cached and cached[0]() is distances and cached[1] == method:
-                return cached[2]
-            self._cached = None                     # let go of the old tree first
-            ctx.progress(0.05)
-            tree = Tree.from_linkage(linkage(distances.condensed, distances.n, method))
-            # kept even when this run was cancelled meanwhile: the run that
-            # replaced it (a selection change) wants this very tree
-            self._cached = (weakref.ref(distances), method, tree)
-            ctx.check()
-            return tree
+        cached = self._cached
+        if cached and cached[0]() is distances and cached[1] == method:
+            return cached[2]
+        self._cached = None                     # let go of the old tree first
+        ctx.progress(0.05)
+        tree = Tree.from_linkage(linkage(distances.condensed, distances.n, method))
+        # kept even when this run was cancelled meanwhile: the run that
+        # replaced it (a selection change) starts after this one and wants this very tree
+        self._cached = (weakref.ref(distances), method, tree)
+        ctx.check()
+        return tree
 
     def compute(self, inputs, settings, ctx: Context) -> Result:
         from .layout import build_view

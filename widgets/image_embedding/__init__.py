@@ -10,7 +10,6 @@ model is never used in its place.
 """
 from __future__ import annotations
 
-import threading
 
 from imgflow.api import Context, Input, Output, Result, Setting, Widget, WidgetError
 from imgflow.data import Table
@@ -62,23 +61,21 @@ class ImageEmbedding(Widget):
     panel = "imgflow.widgets.image_embedding.panel:ImageEmbeddingPanel"
 
     def __init__(self):
-        # The engine keeps one instance per node: a loaded model stays here
-        # so a re-run does not load it again.
+        # The engine keeps one instance per node and runs one compute on it at
+        # a time: a loaded model stays here so a re-run does not load it again.
         self._models: dict[str, object] = {}
-        self._lock = threading.Lock()
 
     def local_model(self, model_id: str):
         from imgflow.embedders.errors import EmbedderError
         from imgflow.embedders.models import load_model
 
-        with self._lock:
-            if model_id not in self._models:
-                self._models.clear()            # one network in memory at a time
-                try:
-                    self._models[model_id] = load_model(model_id)
-                except EmbedderError as exc:
-                    raise WidgetError(str(exc)) from None
-            return self._models[model_id]
+        if model_id not in self._models:
+            self._models.clear()            # one network in memory at a time
+            try:
+                self._models[model_id] = load_model(model_id)
+            except EmbedderError as exc:
+                raise WidgetError(str(exc)) from None
+        return self._models[model_id]
 
     def remote_model(self, settings: dict, ctx: Context):
         """A client for the servers; made per run (cheap), closed by the caller."""
