@@ -21,20 +21,21 @@ import hashlib
 import logging
 import os
 import sqlite3
-import struct
 import threading
 import time
 from pathlib import Path
-from typing import Iterable, NamedTuple, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
+
+from imgflow.embedders.cache_rows import (SCHEMA, SCHEMA_VERSION, FileStamp, checksum,
+                                         sound_vector, upgrade_from_1, vector_checksum)
 
 log = logging.getLogger(__name__)
 
 ENV_CACHE_DIR = "IMGFLOW_CACHE_DIR"
 FILE_NAME = "embeddings.sqlite"
 APPLICATION_ID = 0x696D6766  # "imgf": tells our files from other SQLite files
-SCHEMA_VERSION = 2  # 2: checksums; file stamps with ctime, inode, device; paths as bytes
 _CHUNK = 500  # keys per query, well under SQLite's bound-variable limit
 _BUSY_TIMEOUT_S = 30.0
 # A file changed this recently may change again within the same tick of the
@@ -42,72 +43,10 @@ _BUSY_TIMEOUT_S = 30.0
 # stamp is not remembered: it is read and hashed again next time.
 RACY_NS = 2_000_000_000
 
-_EMBEDDINGS = """CREATE TABLE IF NOT EXISTS embeddings (
-        key TEXT NOT NULL, version TEXT NOT NULL, vector BLOB NOT NULL, checksum BLOB,
-        PRIMARY KEY (key, version)) WITHOUT ROWID"""
-_FILES = """CREATE TABLE IF NOT EXISTS files (
-        path BLOB PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
-        ctime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, device INTEGER NOT NULL,
-        key TEXT NOT NULL, checksum BLOB NOT NULL) WITHOUT ROWID"""
-_SCHEMA = (_EMBEDDINGS, _FILES)
-
-
-class FileStamp(NamedTuple):
-    """What the fast path compares: a file is unchanged when all of it is."""
-    path: str
-    size: int
-    mtime_ns: int
-    ctime_ns: int
-    inode: int
-    device: int
-
-    @classmethod
-    def of(cls, path: str) -> "FileStamp":
-        """The stamp of the file at ``path`` (made absolute); raises OSError."""
-        st = os.stat(path)
-        return cls(os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns,
-                   st.st_ino, st.st_dev)
-
-    def row(self) -> tuple:
-        """As stored: path as bytes, numbers as SQLite's signed 64 bits."""
-        return (os.fsencode(self.path), *(_int64(v) for v in self[1:]))
-
 
 def content_key(data: bytes) -> str:
     """Hash of a file's bytes: the cache key of its embeddings."""
     return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
-def _int64(value: int) -> int:
-    # inode and device numbers are unsigned 64-bit; SQLite stores signed ones
-    return (value + 2**63) % 2**64 - 2**63
-
-
-def _checksum(*parts: bytes | str | int) -> bytes:
-    digest = hashlib.blake2b(digest_size=8, person=b"imgflow-cache")
-    for part in parts:
-        if isinstance(part, int):
-            part = struct.pack("<q", part)
-        elif isinstance(part, str):
-            part = part.encode("utf-8", "surrogatepass")
-        elif not isinstance(part, bytes):  # a damaged row can hold any type
-            part = repr(part).encode()
-        digest.update(struct.pack("<I", len(part)))
-        digest.update(part)
-    return digest.digest()
-
-
-def _vector_checksum(key: str, version: str, blob: bytes) -> bytes:
-    return _checksum(key, version, blob)
-
-
-def _sound_vector(blob, checksum, key: str, version: str) -> np.ndarray | None:
-    """The stored vector when it passes its checksum and is finite, else None."""
-    if not isinstance(blob, bytes) or len(blob) % 4 \
-            or checksum != _vector_checksum(key, version, blob):
-        return None
-    vector = np.frombuffer(blob, dtype=np.float32)
-    return vector.copy() if np.isfinite(vector).all() else None
 
 
 def default_path() -> Path:
@@ -181,14 +120,14 @@ class EmbeddingCache:
         if not {"embeddings", "files"} <= tables:
             raise _Foreign("the cache tables are missing")
         if version == 1:
-            _upgrade_from_1(conn)
+            upgrade_from_1(conn)
 
     @staticmethod
     def _create(conn: sqlite3.Connection) -> None:
         # IMMEDIATE: two processes creating the file at once take turns
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _SCHEMA:
+            for statement in SCHEMA:
                 conn.execute(statement)
             conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -252,8 +191,8 @@ class EmbeddingCache:
             rows = _select_in(conn, "SELECT key, vector, checksum FROM embeddings "
                                     "WHERE version=? AND key IN ({marks})", (model_version,), keys)
             found = {}
-            for key, blob, checksum in rows:
-                vector = _sound_vector(blob, checksum, key, model_version)
+            for key, blob, stored_sum in rows:
+                vector = sound_vector(blob, stored_sum, key, model_version)
                 if vector is None:
                     self._damage()
                 else:
@@ -269,7 +208,7 @@ class EmbeddingCache:
             if np.isfinite(vector).all():
                 blob = vector.tobytes()
                 rows.append((key, model_version, blob,
-                             _vector_checksum(key, model_version, blob)))
+                             vector_checksum(key, model_version, blob)))
         if rows:
             self._write("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?)", rows)
 
@@ -282,8 +221,8 @@ class EmbeddingCache:
                                     "key, checksum FROM files WHERE path IN ({marks})",
                               (), list(wanted))
             known = {}
-            for *stored, key, checksum in rows:
-                if not isinstance(key, str) or checksum != _checksum(*stored, key):
+            for *stored, key, stored_sum in rows:
+                if not isinstance(key, str) or stored_sum != checksum(*stored, key):
                     self._damage()
                     continue
                 stamp = wanted.get(stored[0])
@@ -298,7 +237,7 @@ class EmbeddingCache:
         Stamps of files changed within RACY_NS are left out (see RACY_NS).
         """
         recent = time.time_ns() - RACY_NS
-        rows = [(*row, key, _checksum(*row, key))
+        rows = [(*row, key, checksum(*row, key))
                 for row, key in ((stamp.row(), key) for stamp, key in entries
                                  if stamp.ctime_ns < recent)]
         if rows:
@@ -358,38 +297,6 @@ class EmbeddingCache:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def _upgrade_from_1(conn: sqlite3.Connection) -> None:
-    """Schema 1 -> 2, once, whichever process gets here first.
-
-    Stored vectors are kept: each gets the checksum of what it holds now, and
-    one that is not finite (already damaged) is dropped, so a large cache is
-    not embedded again.  The old file stamps lack ctime and inode, so they
-    are dropped: each file is read and hashed once more, then hits by content.
-    """
-    conn.create_function("imgflow_checksum", 3, _checksum_if_sound, deterministic=True)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        if conn.execute("PRAGMA user_version").fetchone()[0] == 1:
-            conn.execute("ALTER TABLE embeddings ADD COLUMN checksum BLOB")
-            conn.execute("UPDATE embeddings SET checksum = imgflow_checksum(key, version, vector)")
-            conn.execute("DELETE FROM embeddings WHERE checksum IS NULL")
-            conn.execute("DROP TABLE files")
-            conn.execute(_FILES)
-            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-
-
-def _checksum_if_sound(key, version, blob) -> bytes | None:
-    if not (isinstance(key, str) and isinstance(version, str) and isinstance(blob, bytes)):
-        return None
-    if len(blob) % 4 or not np.isfinite(np.frombuffer(blob, dtype=np.float32)).all():
-        return None
-    return _vector_checksum(key, version, blob)
 
 
 def _select_in(conn: sqlite3.Connection, sql: str, params: tuple, values: Sequence[str]):
