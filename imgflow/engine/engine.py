@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..api import Cancelled, Context, Result, WidgetError
+from ..data import printable
 from ..workflow import Event, Workflow
 from .state import DONE, ERROR, IDLE, RUNNING, WAITING, WARNING, NodeState
 
@@ -252,12 +253,14 @@ class Engine:
         if kind == "cancelled":
             new = NodeState(status=IDLE, message="Cancelled.")
         elif kind == "error":
-            new = NodeState(status=ERROR, message=payload)
+            new = NodeState(status=ERROR, message=printable(payload))
         else:
             result = payload if isinstance(payload, Result) else Result(dict(payload or {}))
-            warnings = ctx.warnings + list(result.warnings)
+            # messages name files; one whose name is not UTF-8 shows its bytes as \xNN
+            warnings = [printable(w) for w in ctx.warnings + list(result.warnings)]
+            info = result.info or ctx.info
             new = NodeState(status=WARNING if warnings else DONE, warnings=warnings,
-                            info=result.info or ctx.info, outputs=result.outputs,
+                            info=printable(info) if info else info, outputs=result.outputs,
                             view=result.view, has_run=True)
         new.inputs = previous.inputs
         self._set_result(node_id, new)
