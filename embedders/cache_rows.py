@@ -5,22 +5,22 @@ carries, the schema and the upgrade of a cache written before checksums.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 import struct
+import zlib
 from typing import NamedTuple
 
 import numpy as np
 
 SCHEMA_VERSION = 2  # 2: checksums; file stamps with ctime, inode, device; paths as bytes
 EMBEDDINGS = """CREATE TABLE IF NOT EXISTS embeddings (
-        key TEXT NOT NULL, version TEXT NOT NULL, vector BLOB NOT NULL, checksum BLOB,
+        key TEXT NOT NULL, version TEXT NOT NULL, vector BLOB NOT NULL, checksum INTEGER,
         PRIMARY KEY (key, version)) WITHOUT ROWID"""
 FILES = """CREATE TABLE IF NOT EXISTS files (
         path BLOB PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
         ctime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, device INTEGER NOT NULL,
-        key TEXT NOT NULL, checksum BLOB NOT NULL) WITHOUT ROWID"""
+        key TEXT NOT NULL, checksum INTEGER NOT NULL) WITHOUT ROWID"""
 SCHEMA = (EMBEDDINGS, FILES)
 
 
@@ -50,9 +50,14 @@ def _int64(value: int) -> int:
     return (value + 2**63) % 2**64 - 2**63
 
 
-def checksum(*parts: bytes | str | int) -> bytes:
-    """A row's checksum: 8 bytes of blake2b over its fields, each with its length."""
-    digest = hashlib.blake2b(digest_size=8, person=b"imgflow-cache")
+def checksum(*parts: bytes | str | int) -> int:
+    """A row's checksum: CRC-32 over its fields, each with its length.
+
+    It finds damage (a disk, a crash, a stray write), not forgery: whoever
+    can write the cache file can write any checksum.  CRC-32 costs a third
+    of blake2b here (4 vs 13 us for a 1280-number vector).
+    """
+    crc = 0
     for part in parts:
         if isinstance(part, int):
             part = struct.pack("<q", part)
@@ -60,12 +65,11 @@ def checksum(*parts: bytes | str | int) -> bytes:
             part = part.encode("utf-8", "surrogatepass")
         elif not isinstance(part, bytes):  # a damaged row can hold any type
             part = repr(part).encode()
-        digest.update(struct.pack("<I", len(part)))
-        digest.update(part)
-    return digest.digest()
+        crc = zlib.crc32(part, zlib.crc32(struct.pack("<I", len(part)), crc))
+    return crc
 
 
-def vector_checksum(key: str, version: str, blob: bytes) -> bytes:
+def vector_checksum(key: str, version: str, blob: bytes) -> int:
     return checksum(key, version, blob)
 
 
@@ -90,7 +94,7 @@ def upgrade_from_1(conn: sqlite3.Connection) -> None:
     conn.execute("BEGIN IMMEDIATE")
     try:
         if conn.execute("PRAGMA user_version").fetchone()[0] == 1:
-            conn.execute("ALTER TABLE embeddings ADD COLUMN checksum BLOB")
+            conn.execute("ALTER TABLE embeddings ADD COLUMN checksum INTEGER")
             conn.execute("UPDATE embeddings SET checksum = imgflow_checksum(key, version, vector)")
             conn.execute("DELETE FROM embeddings WHERE checksum IS NULL")
             conn.execute("DROP TABLE files")
@@ -102,7 +106,7 @@ def upgrade_from_1(conn: sqlite3.Connection) -> None:
         raise
 
 
-def _checksum_if_sound(key, version, blob) -> bytes | None:
+def _checksum_if_sound(key, version, blob) -> int | None:
     if not (isinstance(key, str) and isinstance(version, str) and isinstance(blob, bytes)):
         return None
     if len(blob) % 4 or not np.isfinite(np.frombuffer(blob, dtype=np.float32)).all():
