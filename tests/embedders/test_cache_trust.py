@@ -166,3 +166,42 @@ def test_a_cache_from_before_checksums_keeps_its_sound_vectors(tmp_path):
     assert conn.execute("SELECT COUNT(*) FROM files").fetchone()[0] == 0  # stamps re-made
     assert conn.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0] == 1
     assert EmbeddingCache(path).get_many(["good"], "v")  # and reopens as it is
+
+
+def test_a_damaged_file_stamp_is_a_miss_never_another_files_key(tmp_path):
+    path = tmp_path / "c.sqlite"
+    stamp = cache_module.FileStamp("/a.jpg", 10, 1, 1, 7, 3)
+    with EmbeddingCache(path) as cache:
+        cache.remember_files([(stamp, "key-a"), (stamp._replace(path="/b.jpg"), "key-b")])
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE files SET key='key-b' WHERE key='key-a'")  # a stray write
+    conn.commit()
+    conn.close()
+    cache = EmbeddingCache(path)
+    assert cache.file_keys([stamp, stamp._replace(path="/b.jpg")]) == {"/b.jpg": "key-b"}
+    assert cache.damaged == 1
+
+
+def _open_and_use(path: str, worker: int) -> None:
+    cache = EmbeddingCache(path)
+    assert cache.warning is None, cache.warning
+    assert set(cache.get_many(["good"], "v")) == {"good"}
+    cache.put_many([(f"w{worker}", vec(worker, 8))], "v")
+    cache.close()
+
+
+@pytest.mark.timeout(60)
+def test_two_processes_upgrading_one_old_cache_at_once(tmp_path):
+    import multiprocessing
+    path = tmp_path / "c.sqlite"
+    make_schema_1_cache(path)
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=_open_and_use, args=(str(path), w)) for w in (0, 1)]
+    for p in processes:
+        p.start()
+    for p in processes:
+        p.join(50)
+        assert p.exitcode == 0
+    cache = EmbeddingCache(path)
+    assert set(cache.get_many(["good", "w0", "w1"], "v")) == {"good", "w0", "w1"}
+    assert cache.warning is None and not [p for p in tmp_path.iterdir() if ".broken-" in p.name]
