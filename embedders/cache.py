@@ -245,9 +245,9 @@ class EmbeddingCache:
 
     def _damage(self) -> None:
         self.damaged += 1
-        if self.damaged == 1:
-            log.warning("the embedding cache %s holds damaged entries; they are "
-                        "recomputed", self.path)
+        if self.damaged == 1:  # embed_images reports it to the user (cache_warnings)
+            log.info("the embedding cache %s holds damaged entries; they are "
+                     "not used", self.path)
 
     def _write(self, statement: str, rows: list) -> None:
         def work(conn):
