@@ -126,3 +126,12 @@ def test_imgflow_run_embeds_and_exports_a_folder_with_such_a_name(folder, tmp_pa
     vectors = np.array([[float(v) for v in r[5:]] for r in rows[1:]])
     assert vectors.shape == (2, 1280) and np.isfinite(vectors).all()
     assert not np.allclose(vectors[0], vectors[1])  # the red photo was really embedded
+
+
+def test_import_images_panel_names_such_folders_readably(qtbot, folder):
+    from imgflow.widgets.import_images import ImportSummary
+    from imgflow.widgets.import_images.panel import _skipped_tooltip, describe
+    summary = ImportSummary(str(folder), 2, (os.fsdecode(b"caf\xe9"), "sea"),
+                            ((os.fsdecode(b"caf\xe9/bad.jpg"), "not an image file"),))
+    assert "2 categories (caf\\xe9, sea)" in describe(summary)
+    assert _skipped_tooltip(summary) == "caf\\xe9/bad.jpg: not an image file"
