@@ -98,3 +98,13 @@ def test_a_new_file_gets_the_usual_mode(tmp_path):
     finally:
         os.umask(umask)
     assert stat.S_IMODE((tmp_path / "new.imgflow").stat().st_mode) == 0o640  # not 0600
+
+
+def test_a_whole_number_too_large_for_a_float_setting_is_refused(tmp_path):
+    from tests.support.widgets import make_registry
+    path = tmp_path / "wf.imgflow"
+    path.write_text(json.dumps({"format": "imgflow-workflow", "version": 1, "nodes": [
+        {"id": 0, "widget": "test.add", "title": "A", "position": [0, 0],
+         "settings": {"amount": 10**400}}]}))
+    with pytest.raises(WorkflowFileError, match="setting 'amount' must be a finite number"):
+        load(path, make_registry())
