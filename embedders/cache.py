@@ -1,8 +1,15 @@
 """On-disk cache of embeddings: SQLite, keyed by file content and model version.
 
 A renamed or moved file hits (same bytes, same key); an edited file misses.
-A second table remembers (path, size, mtime_ns) -> content key, so a cached
-run of unchanged files need not read or hash them again.
+A second table remembers a file's stamp (path, size, mtime, ctime, inode,
+device) -> content key, so a cached run of unchanged files need not read or
+hash them again.  ctime cannot be set back by a user (``touch -r`` and
+``os.utime`` restore only mtime), so a file rewritten in place always misses.
+
+The cache proves what it serves: every row carries a checksum of its
+contents, and a row that fails it, or a vector that is not finite, is a miss
+(the image is embedded afresh) counted in ``damaged``.  Paths are stored as
+their bytes (``os.fsencode``), so file names that are not valid UTF-8 work.
 
 The cache never takes the application down: a corrupt or foreign file is set
 aside (renamed) and a new one is made, with `warning` saying so; a busy or
@@ -21,23 +28,20 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from imgflow.embedders.cache_rows import (SCHEMA, SCHEMA_VERSION, FileStamp, checksum,
+                                         sound_vector, upgrade_from_1, vector_checksum)
+
 log = logging.getLogger(__name__)
 
 ENV_CACHE_DIR = "IMGFLOW_CACHE_DIR"
 FILE_NAME = "embeddings.sqlite"
 APPLICATION_ID = 0x696D6766  # "imgf": tells our files from other SQLite files
-SCHEMA_VERSION = 1
 _CHUNK = 500  # keys per query, well under SQLite's bound-variable limit
 _BUSY_TIMEOUT_S = 30.0
-
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS embeddings (
-        key TEXT NOT NULL, version TEXT NOT NULL, vector BLOB NOT NULL,
-        PRIMARY KEY (key, version)) WITHOUT ROWID""",
-    """CREATE TABLE IF NOT EXISTS files (
-        path TEXT PRIMARY KEY, size INTEGER NOT NULL,
-        mtime_ns INTEGER NOT NULL, key TEXT NOT NULL) WITHOUT ROWID""",
-)
+# A file changed this recently may change again within the same tick of the
+# file system's clock and keep its ctime (ext4: a jiffy; FAT: 2 s), so its
+# stamp is not remembered: it is read and hashed again next time.
+RACY_NS = 2_000_000_000
 
 
 def content_key(data: bytes) -> str:
@@ -68,6 +72,7 @@ class EmbeddingCache:
     def __init__(self, path: str | os.PathLike | None = None):
         self.path = Path(path) if path is not None else default_path()
         self.warning: str | None = None
+        self.damaged = 0  # rows that failed their checksum or held non-finite numbers
         self._lock = threading.RLock()  # one connection, shared by threads
         self._conn = self._open_or_rebuild()
 
@@ -109,18 +114,20 @@ class EmbeddingCache:
             self._create(conn)
             return
         version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if app_id != APPLICATION_ID or version != SCHEMA_VERSION:
+        if app_id != APPLICATION_ID or version not in (1, SCHEMA_VERSION):
             raise _Foreign("not an imgflow embedding cache "
                            f"(application id {app_id}, schema {version})")
         if not {"embeddings", "files"} <= tables:
             raise _Foreign("the cache tables are missing")
+        if version == 1:
+            upgrade_from_1(conn)
 
     @staticmethod
     def _create(conn: sqlite3.Connection) -> None:
         # IMMEDIATE: two processes creating the file at once take turns
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _SCHEMA:
+            for statement in SCHEMA:
                 conn.execute(statement)
             conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -177,36 +184,70 @@ class EmbeddingCache:
             pass
 
     def get_many(self, keys: Sequence[str], model_version: str) -> dict[str, np.ndarray]:
+        """{key: vector} of the sound stored vectors; damaged rows are misses."""
         keys = list(dict.fromkeys(keys))
 
         def work(conn):
-            rows = _select_in(conn, "SELECT key, vector FROM embeddings "
+            rows = _select_in(conn, "SELECT key, vector, checksum FROM embeddings "
                                     "WHERE version=? AND key IN ({marks})", (model_version,), keys)
-            return {key: np.frombuffer(blob, dtype=np.float32).copy() for key, blob in rows}
+            found = {}
+            for key, blob, stored_sum in rows:
+                vector = sound_vector(blob, stored_sum, key, model_version)
+                if vector is None:
+                    self._damage()
+                else:
+                    found[key] = vector
+            return found
         return self._run(work, {})
 
     def put_many(self, items: Iterable[tuple[str, np.ndarray]], model_version: str) -> None:
-        rows = [(key, model_version, np.asarray(vector, dtype=np.float32).tobytes())
-                for key, vector in items]
+        """Store vectors; a vector with NaN or infinity is never stored."""
+        rows = []
+        for key, vector in items:
+            vector = np.asarray(vector, dtype=np.float32)
+            if np.isfinite(vector).all():
+                blob = vector.tobytes()
+                rows.append((key, model_version, blob,
+                             vector_checksum(key, model_version, blob)))
         if rows:
-            self._write("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?)", rows)
+            self._write("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?)", rows)
 
-    def file_keys(self, entries: Sequence[tuple[str, int, int]]) -> dict[str, str]:
-        """{path: content key} for files whose (size, mtime_ns) are unchanged."""
-        wanted = {path: (size, mtime) for path, size, mtime in entries}
-        paths = list(wanted)
+    def file_keys(self, stamps: Sequence[FileStamp]) -> dict[str, str]:
+        """{path: content key} for files whose stamp is unchanged."""
+        wanted = {stamp.row()[0]: stamp for stamp in stamps}
 
         def work(conn):
-            rows = _select_in(conn, "SELECT path, size, mtime_ns, key FROM files "
-                                    "WHERE path IN ({marks})", (), paths)
-            return {path: key for path, size, mtime, key in rows if wanted[path] == (size, mtime)}
+            rows = _select_in(conn, "SELECT path, size, mtime_ns, ctime_ns, inode, device, "
+                                    "key, checksum FROM files WHERE path IN ({marks})",
+                              (), list(wanted))
+            known = {}
+            for *stored, key, stored_sum in rows:
+                if not isinstance(key, str) or stored_sum != checksum(*stored, key):
+                    self._damage()
+                    continue
+                stamp = wanted.get(stored[0])
+                if stamp is not None and tuple(stored) == stamp.row():
+                    known[stamp.path] = key
+            return known
         return self._run(work, {})
 
-    def remember_files(self, entries: Iterable[tuple[str, int, int, str]]) -> None:
-        """Store (path, size, mtime_ns, content key) for later file_keys."""
-        rows = list(entries)
+    def remember_files(self, entries: Iterable[tuple[FileStamp, str]]) -> None:
+        """Store (stamp, content key) for later file_keys.
+
+        Stamps of files changed within RACY_NS are left out (see RACY_NS).
+        """
+        recent = time.time_ns() - RACY_NS
+        rows = [(*row, key, checksum(*row, key))
+                for row, key in ((stamp.row(), key) for stamp, key in entries
+                                 if stamp.ctime_ns < recent)]
         if rows:
-            self._write("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", rows)
+            self._write("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def _damage(self) -> None:
+        self.damaged += 1
+        if self.damaged == 1:  # embed_images reports it to the user (cache_warnings)
+            log.info("the embedding cache %s holds damaged entries; they are "
+                     "not used", self.path)
 
     def _write(self, statement: str, rows: list) -> None:
         def work(conn):

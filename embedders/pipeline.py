@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from imgflow.embedders.cache import EmbeddingCache, content_key
+from imgflow.embedders.cache import EmbeddingCache, FileStamp, content_key
 from imgflow.embedders.errors import EmbedderError, EmbeddingCancelled
 from imgflow.embedders.images import ImageSkipped, is_url, open_rgb, read_bytes
 
@@ -31,6 +31,7 @@ class EmbeddingResult:
     skipped: dict[int, str] = field(default_factory=dict)  # index -> reason
     n_cached: int = 0
     n_computed: int = 0
+    warnings: list[str] = field(default_factory=list)  # e.g. the cache was damaged
 
 
 @dataclass
@@ -42,7 +43,7 @@ class _Loaded:
     vector: np.ndarray | None = None  # when the cache had it
     reason: str | None = None  # when skipped
     cancelled: bool = False  # the worker saw is_cancelled() and did nothing
-    stat: tuple[str, int, int] | None = None  # (path, size, mtime_ns)
+    stat: FileStamp | None = None
 
 
 def decode_workers() -> int:
@@ -54,14 +55,13 @@ def decode_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def _file_stat(source: str) -> tuple[str, int, int] | None:
+def _file_stat(source: str) -> FileStamp | None:
     if is_url(source):
         return None
     try:
-        st = os.stat(source)
+        return FileStamp.of(source)
     except (OSError, ValueError):
         return None  # the loader gives the reason
-    return os.path.abspath(source), st.st_size, st.st_mtime_ns
 
 
 class _Run:
@@ -81,7 +81,7 @@ class _Run:
             vectors=np.full((n, self.info.width), np.nan, dtype=np.float32))
         self.lanes = max(1, int(getattr(model, "lanes", 1) or 1))
         self.done = 0
-        self.new_files: list[tuple[str, int, int, str]] = []
+        self.new_files: list[tuple[FileStamp, str]] = []
 
     # -------------------------------------------------------- cache first
 
@@ -92,7 +92,7 @@ class _Run:
             return indices
         stats = {i: _file_stat(self.sources[i]) for i in indices}
         known = self.cache.file_keys([s for s in stats.values() if s is not None])
-        keys = {i: known.get(s[0]) for i, s in stats.items() if s is not None}
+        keys = {i: known.get(s.path) for i, s in stats.items() if s is not None}
         found = self.cache.get_many([k for k in keys.values() if k], self.info.version)
         rest = []
         for i in indices:
@@ -244,7 +244,7 @@ class _Run:
     def accept(self, item: _Loaded) -> bool:
         """Book a loaded item; True when it still needs the model."""
         if item.stat is not None and item.key is not None:
-            self.new_files.append((*item.stat, item.key))
+            self.new_files.append((item.stat, item.key))
         if item.cancelled:
             raise EmbeddingCancelled()
         if item.reason is not None:
@@ -301,7 +301,25 @@ def embed_images(sources: Sequence[str], model, cache: EmbeddingCache | None = N
     the model fails. Unreadable images do not raise: they are in `skipped`.
     """
     run = _Run(sources, model, cache, progress, is_cancelled, batch_size)
+    damaged_before = cache.damaged if cache is not None else 0
+    warning_before = cache.warning if cache is not None else None
     result = run.run()
-    if cache is not None and run.new_files:
-        cache.remember_files(run.new_files)  # files found cached by content
+    if cache is not None:
+        if run.new_files:
+            cache.remember_files(run.new_files)  # files found cached by content
+        result.warnings.extend(cache_warnings(cache, damaged_before, warning_before))
     return result
+
+
+def cache_warnings(cache: EmbeddingCache, damaged_before: int,
+                   warning_before: str | None) -> list[str]:
+    """What went wrong with the cache during a run, for the user."""
+    warnings = []
+    damaged = cache.damaged - damaged_before
+    if damaged:
+        warnings.append(f"The embedding cache was damaged ({cache.path}): {damaged} of its "
+                        "entries failed their check and were not used; those images were "
+                        "read and embedded afresh.")
+    if cache.warning and cache.warning != warning_before:
+        warnings.append(cache.warning)  # set aside or unusable during the run
+    return warnings

@@ -98,7 +98,10 @@ class Setting:
             raise SettingError(f"expected {_TYPE_NAMES.get(t, t.__name__)}, "
                                f"got {json.dumps(value)[:60]}")
         if t is float:
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:  # a whole number of 400 digits, say
+                raise SettingError("must be a finite number") from None
             if not math.isfinite(value):
                 raise SettingError("must be a finite number")
         if t in (list, dict):

@@ -15,6 +15,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from .text import printable
+
 ROLES = ("feature", "meta", "class")
 KINDS = ("numeric", "categorical", "text", "image")
 
@@ -182,17 +184,22 @@ class Table:
         return [c.name for c in self.columns] + list(self.feature_names)
 
     def rows(self) -> Iterable[list]:
-        """Rows as Python values, non-feature columns first (as in CSV export)."""
+        """Rows as Python values, non-feature columns first (as in CSV export).
+
+        Text shows bytes of file names that are not UTF-8 as ``\\xNN`` (see
+        ``printable``), so the rows can be written as UTF-8.
+        """
         for i in range(len(self)):
             row = [_cell(c, i) for c in self.columns]
             row.extend(_format_float(v) for v in self.X[i])
             yield row
 
     def to_csv(self, path) -> None:
-        """Write all columns with a header row, row order kept."""
+        """Write all columns with a header row, row order kept; UTF-8 always
+        (a file name that is not UTF-8 is written as ``latin1-\\xe9.jpg``)."""
         with open(path, "w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
-            writer.writerow(self.header())
+            writer.writerow([printable(name) for name in self.header()])
             writer.writerows(self.rows())
 
     def __repr__(self) -> str:
@@ -204,7 +211,7 @@ def _cell(col: Column, i: int):
     v = col.data[i]
     if col.kind == "numeric":
         return _format_float(v)
-    return "" if v is None else v
+    return "" if v is None else printable(v)
 
 
 def _format_float(v) -> str:

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..api import Cancelled, Context, Result, WidgetError
+from ..data import printable
 from ..workflow import Event, EventKind, Workflow
 from .state import NodeState, Status
 
@@ -303,14 +304,15 @@ def _compute(instance, inputs, settings, ctx: Context) -> NodeState:
     except Cancelled:
         return NodeState(status=Status.IDLE, message="Cancelled.")
     except WidgetError as exc:
-        return NodeState(status=Status.ERROR, message=str(exc))
+        return NodeState(status=Status.ERROR, message=printable(str(exc)))
     except Exception as exc:  # one widget's failure must not stop the others
         if ctx.cancelled:
             return NodeState(status=Status.IDLE, message="Cancelled.")
         log.error("widget failed:\n%s", traceback.format_exc())
-        return NodeState(status=Status.ERROR, message=f"{type(exc).__name__}: {exc}")
+        return NodeState(status=Status.ERROR, message=printable(f"{type(exc).__name__}: {exc}"))
     result = result if isinstance(result, Result) else Result(dict(result or {}))
-    warnings = ctx.warnings + list(result.warnings)
+    # messages name files; one whose name is not UTF-8 shows its bytes as \xNN
+    warnings = [printable(w) for w in ctx.warnings + list(result.warnings)]
     return NodeState(status=Status.WARNING if warnings else Status.DONE, warnings=warnings,
-                     info=result.info, outputs=result.outputs, view=result.view,
+                     info=printable(result.info), outputs=result.outputs, view=result.view,
                      has_run=True)

@@ -1,17 +1,24 @@
 """Workflow files: JSON with a format name and version, never pickle.
 
-Saving is atomic (temp file + rename).  Loading checks everything and fails
-with a ``WorkflowFileError`` that names the problem and where it is.  A node
+Saving is atomic (temp file + rename); saving through a symbolic link
+writes the file it points to, and the file keeps its permissions.  Loading
+checks everything and fails with a ``WorkflowFileError`` that names the
+problem and where it is; a number that is not finite (``NaN``, ``1e999``)
+is refused wherever it is, since it could never be saved back.  A node
 whose widget is not installed is kept as a placeholder and written back
 unchanged.  Path settings inside the file's folder are stored relative to it,
-with the absolute path as a fallback.
+with the absolute path as a fallback.  A file name that is not valid UTF-8
+(a str with lone surrogates, as ``os.fsdecode`` makes it) is written as JSON
+escapes (``"latin1-\\udce9.jpg"``), which read back to the same name.
 """
 from __future__ import annotations
 
 import json
 import math
 import os
-import tempfile
+import re
+import secrets
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +54,12 @@ def dumps(wf: Workflow, path: str | os.PathLike | None = None) -> str:
         "annotations": [{"id": a.id, "kind": a.kind, "geometry": list(a.geometry),
                          "text": a.text, "style": a.style} for a in wf.annotations.values()],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    text = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
+
+
+# Only inside JSON strings (file names), where a \\u escape means the same
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _node_to_json(wf: Workflow, node: Node, folder: Path | None) -> dict:
@@ -81,15 +93,27 @@ def _path_to_json(value, folder: Path | None):
 
 
 def save(wf: Workflow, path: str | os.PathLike) -> None:
-    """Write atomically: a crash mid-save leaves the old file whole."""
-    path = Path(path)
-    text = dumps(wf, path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    """Write atomically: a crash mid-save leaves the old file whole.
+
+    A symbolic link stays a link: the file it points to is written.  An
+    existing file keeps its permissions; a new one gets the usual ones
+    (0666 less the umask), like any file the user makes.
+    """
+    path = Path(os.path.realpath(path))
+    text = dumps(wf, path).encode("utf-8")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mode = None
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies
+    try:
+        with os.fdopen(fd, "wb") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -128,7 +152,7 @@ def _parse_json(text: str) -> Any:
     if len(text) > MAX_FILE_BYTES:
         raise WorkflowFileError("the file is too large for a workflow")
     try:
-        doc = json.loads(text, parse_constant=_reject_constant)
+        doc = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise WorkflowFileError(f"not valid JSON (line {exc.lineno}, column {exc.colno}: "
                                 f"{exc.msg})") from None
@@ -142,6 +166,13 @@ def _parse_json(text: str) -> Any:
 
 def _reject_constant(name: str):
     raise ValueError(f"{name} is not allowed in a workflow file")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is too large for a workflow file")
+    return value
 
 
 def _check_depth(value: Any, where: str, depth: int) -> None:

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sqlite3
+import time
 
 import numpy as np
 import pytest
 
-from imgflow.embedders.cache import EmbeddingCache, content_key, default_path
+from imgflow.embedders.cache import EmbeddingCache, FileStamp, content_key, default_path
 
 
 def vec(seed: int, width: int = 5) -> np.ndarray:
@@ -41,11 +43,40 @@ def test_many_keys_and_persistence(tmp_path):
     np.testing.assert_array_equal(found["k1234"], vec(1234, 3))
 
 
-def test_file_keys_follow_size_and_mtime(tmp_path):
+def stamp(path, size=10, mtime=111, ctime=111, inode=7, device=3):
+    return FileStamp(path, size, mtime, ctime, inode, device)
+
+
+def test_file_keys_follow_size_mtime_ctime_inode_and_device(tmp_path):
     cache = EmbeddingCache(tmp_path / "c.sqlite")
-    cache.remember_files([("/a.jpg", 10, 111, "ka"), ("/b.jpg", 20, 222, "kb")])
-    known = cache.file_keys([("/a.jpg", 10, 111), ("/b.jpg", 20, 999), ("/c.jpg", 1, 1)])
-    assert known == {"/a.jpg": "ka"}  # b was modified, c is unknown
+    names = ["/a.jpg", "/size.jpg", "/mtime.jpg", "/ctime.jpg", "/inode.jpg", "/device.jpg"]
+    cache.remember_files([(stamp(name), f"key{name}") for name in names])
+    known = cache.file_keys([stamp("/a.jpg"), stamp("/size.jpg", size=11),
+                             stamp("/mtime.jpg", mtime=112), stamp("/ctime.jpg", ctime=112),
+                             stamp("/inode.jpg", inode=8), stamp("/device.jpg", device=4),
+                             stamp("/unknown.jpg")])
+    assert known == {"/a.jpg": "key/a.jpg"}  # any other difference is a changed file
+
+
+def test_file_stamps_take_any_inode_and_any_file_name(tmp_path):
+    cache = EmbeddingCache(tmp_path / "c.sqlite")
+    odd = os.fsdecode(b"/photos/latin1-\xe9.jpg")  # not UTF-8: a lone surrogate
+    big = stamp(odd, inode=2**64 - 5, device=2**63 + 1)  # unsigned 64-bit numbers
+    cache.remember_files([(big, "k-odd"), (stamp("/photos/latin1-\xe9.jpg"), "k-e")])
+    assert cache.file_keys([big, stamp("/photos/latin1-\xe9.jpg")]) == {
+        odd: "k-odd", "/photos/latin1-\xe9.jpg": "k-e"}
+    assert cache.file_keys([big._replace(inode=2**64 - 4)]) == {}
+    assert cache.warning is None
+
+
+def test_files_changed_just_now_are_not_remembered(tmp_path):
+    """Their ctime could stay the same through a rewrite within the same clock tick."""
+    cache = EmbeddingCache(tmp_path / "c.sqlite")
+    now = time.time_ns()
+    cache.remember_files([(stamp("/old.jpg", ctime=now - 3 * 10**9), "k1"),
+                          (stamp("/new.jpg", ctime=now - 10**8), "k2")])
+    assert cache.file_keys([stamp("/old.jpg", ctime=now - 3 * 10**9),
+                            stamp("/new.jpg", ctime=now - 10**8)]) == {"/old.jpg": "k1"}
 
 
 def test_size_and_clear(tmp_path):
@@ -118,7 +149,8 @@ def _writer(path: str, worker: int, n: int) -> None:
     cache = EmbeddingCache(path)
     for start in range(0, n, 10):
         cache.put_many(((f"w{worker}-{i}", vec(i, 64)) for i in range(start, start + 10)), "v")
-        cache.remember_files([(f"/w{worker}/{start}.jpg", 1, 1, f"w{worker}-{start}")])
+        cache.remember_files([(FileStamp(f"/w{worker}/{start}.jpg", 1, 1, 1, 1, 1),
+                               f"w{worker}-{start}")])
         cache.get_many([f"w{1 - worker}-{start}"], "v")
     cache.close()
 

@@ -11,7 +11,7 @@ import numpy as np
 from PyQt5.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PyQt5.QtGui import QBrush, QColor
 
-from imgflow.data import Column, Table
+from imgflow.data import Column, Table, printable
 
 ROLE_TINTS = {"class": QColor(255, 238, 214), "meta": QColor(236, 240, 246)}
 MISSING_COLOR = QColor(150, 150, 150)
@@ -100,7 +100,7 @@ class TableModel(QAbstractTableModel):
         if role == Qt.DisplayRole:
             if column is None or column.kind == "numeric":
                 return format_number(value, column is not None and self._integer[section])
-            return "?" if value is None else value
+            return "?" if value is None else printable(value)
         if role == Qt.TextAlignmentRole:
             numeric = column is None or column.kind == "numeric"
             return int((Qt.AlignRight if numeric else Qt.AlignLeft) | Qt.AlignVCenter)
@@ -112,7 +112,7 @@ class TableModel(QAbstractTableModel):
             if self.show_thumbnails and value:
                 return self.loader.pixmap(value, THUMBNAIL_SIZE)
         if role == Qt.ToolTipRole and column is not None and value is not None:
-            return str(value) + (f"\nCannot show: {self.loader.failed[value]}"
+            return printable(str(value)) + (f"\nCannot show: {self.loader.failed[value]}"
                                  if self.loader and value in self.loader.failed else "")
         return None
 
@@ -125,12 +125,12 @@ class TableModel(QAbstractTableModel):
             return None
         column = self.columns[section] if section < len(self.columns) else None
         if role == Qt.DisplayRole:
-            return self.column_name(section)
+            return printable(self.column_name(section))
         if role == Qt.ToolTipRole:
             if column is None:
-                return f"{self.column_name(section)}\nfeature (numeric)"
+                return f"{printable(self.column_name(section))}\nfeature (numeric)"
             extra = f", {len(column.categories)} values" if column.categories else ""
-            return f"{column.name}\n{column.role} ({column.kind}{extra})"
+            return f"{printable(column.name)}\n{column.role} ({column.kind}{extra})"
         if role == Qt.BackgroundRole and column is not None:
             return QBrush(ROLE_TINTS[column.role].darker(104))
         return None

@@ -15,7 +15,7 @@ import weakref
 import numpy as np
 
 from imgflow.api import Context, Input, Output, Result, Setting, Widget, WidgetError
-from imgflow.data import Column, Distances, Table
+from imgflow.data import Column, Distances, Table, printable
 
 from .tree import LINKAGES, Tree, choose_clusters, linkage
 
@@ -40,7 +40,7 @@ def leaf_labels(table: Table, column: str) -> list[str]:
     candidates += [c for c in table.columns if c.kind in ("text", "categorical")]
     if candidates:
         col = candidates[0]
-        return ["?" if v is None else str(v) for v in col.data]
+        return ["?" if v is None else printable(str(v)) for v in col.data]
     return [str(i + 1) for i in range(len(table))]
 
 

@@ -86,6 +86,8 @@ def embed_table(table: Table, column: Column, model, ctx: Context):
         raise WidgetError(str(exc)) from None
     finally:
         cache.close()
+    for warning in result.warnings:  # a damaged cache, say
+        ctx.warning(warning)
     vectors = np.full((len(table), model.info.width), np.nan, dtype=np.float32)
     vectors[rows] = result.vectors
     skipped.update({rows[i]: reason for i, reason in result.skipped.items()})

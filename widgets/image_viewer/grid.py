@@ -12,7 +12,7 @@ from PyQt5.QtCore import (QAbstractListModel, QItemSelection, QItemSelectionMode
 from PyQt5.QtGui import QPalette
 from PyQt5.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate
 
-from imgflow.data import Table
+from imgflow.data import Table, printable
 from imgflow.widgets.common.thumbnails import ThumbnailLoader
 
 TEXT_HEIGHT = 20
@@ -24,7 +24,7 @@ def format_value(value, numeric: bool) -> str:
         if value is None or np.isnan(value):
             return "?"
         return str(int(value)) if float(value).is_integer() else f"{value:.4g}"
-    return "?" if value is None else str(value)
+    return "?" if value is None else printable(str(value))
 
 
 class ThumbnailModel(QAbstractListModel):
@@ -75,7 +75,7 @@ class ThumbnailModel(QAbstractListModel):
             source = self._images[row] or "(no image)"
             reason = self.loader.failed.get(source)
             title = format_value(self._titles[row], self._numeric_titles)
-            return f"{title}\n{source}" + (f"\nCannot show: {reason}" if reason else "")
+            return f"{title}\n{printable(source)}" + (f"\nCannot show: {reason}" if reason else "")
         return None
 
     def _repaint(self) -> None:

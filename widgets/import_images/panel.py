@@ -7,6 +7,7 @@ from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel,
                              QProgressBar, QPushButton, QSizePolicy, QStyle, QVBoxLayout)
 
+from imgflow.data import printable
 from imgflow.engine import ERROR
 from imgflow.gui.panel import WidgetPanel
 
@@ -99,8 +100,10 @@ class ImportImagesPanel(WidgetPanel):
         folders = ([directory] if directory else []) + [r for r in recent if r != directory]
         self.folder_combo.clear()
         for folder in folders:
-            self.folder_combo.addItem(_short(folder), folder)
-            self.folder_combo.setItemData(self.folder_combo.count() - 1, folder, Qt.ToolTipRole)
+            # shown readably; the item's data keeps the exact name
+            self.folder_combo.addItem(printable(_short(folder)), folder)
+            self.folder_combo.setItemData(self.folder_combo.count() - 1, printable(folder),
+                                          Qt.ToolTipRole)
         if not folders:
             self.folder_combo.addItem("(no folder chosen)", "")
         self.folder_combo.setCurrentIndex(0)
@@ -135,7 +138,7 @@ def describe(summary: ImportSummary | None, message: str = "", recursive: bool =
         text = f"{summary.n_images:,} images"
         if summary.categories:
             n = len(summary.categories)
-            shown = ", ".join(summary.categories[:6]) + (", …" if n > 6 else "")
+            shown = ", ".join(map(printable, summary.categories[:6])) + (", …" if n > 6 else "")
             text += f" in {n} categories ({shown})"
         text += "."
     if summary.skipped:
@@ -148,7 +151,8 @@ def describe(summary: ImportSummary | None, message: str = "", recursive: bool =
 def _skipped_tooltip(summary: ImportSummary | None) -> str:
     if summary is None or not summary.skipped:
         return ""
-    lines = [f"{path}: {reason}" for path, reason in summary.skipped[:MAX_TOOLTIP_FILES]]
+    lines = [f"{printable(path)}: {reason}"
+             for path, reason in summary.skipped[:MAX_TOOLTIP_FILES]]
     if len(summary.skipped) > MAX_TOOLTIP_FILES:
         lines.append(f"… and {len(summary.skipped) - MAX_TOOLTIP_FILES} more")
     return "\n".join(lines)
