@@ -1,6 +1,7 @@
 """Real embedding servers in subprocesses on 127.0.0.1, for the remote tests."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -15,6 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SLOW_SERVER = Path(__file__).with_name("slow_server.py")
+RECORDING_SERVER = Path(__file__).with_name("recording_server.py")
 MODEL = "squeezenet"
 SIZE = (227, 227)
 TOKEN = "s3cret-test-token"
@@ -24,8 +26,10 @@ _READY = re.compile(r"ready on (http://127\.0\.0\.1:\d+)")
 class ServerProcess:
     """``python -m imgflow.embedders.remote.server`` (or the slow launcher) on a free port."""
 
-    def __init__(self, *args: str, slow: float | None = None):
-        if slow is None:
+    def __init__(self, *args: str, slow: float | None = None, script: Path | None = None):
+        if script is not None:
+            cmd = [sys.executable, str(script)]
+        elif slow is None:
             cmd = [sys.executable, "-m", "imgflow.embedders.remote.server"]
         else:
             cmd = [sys.executable, str(SLOW_SERVER), "--delay", str(slow)]
@@ -107,6 +111,26 @@ def servers(token_file):
     finally:
         for p in procs.values():
             p.stop()
+
+
+class RecordingServer(ServerProcess):
+    """The hostile server of recording_server.py: every request it got, headers and all."""
+
+    def __init__(self, log: Path, value: float = 7.0):
+        self.log = log
+        super().__init__("--log", str(log), "--value", str(value), script=RECORDING_SERVER)
+
+    def requests(self) -> list[dict]:
+        if not self.log.exists():
+            return []
+        return [json.loads(line) for line in self.log.read_text().splitlines()]
+
+
+@pytest.fixture
+def recording_server(tmp_path):
+    server = RecordingServer(tmp_path / "requests.jsonl").wait_ready(30)
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")
