@@ -154,3 +154,26 @@ def wait_until(predicate, timeout: float = 10.0, step: float = 0.02):
             return True
         time.sleep(step)
     return False
+
+
+def workflow_file(folder: Path, images: Path, url: str, **embedding) -> Path:
+    """Import Images -> Image Embedding (remote), as someone else might send it."""
+    settings = {"embedder": "remote", "server_url": url, "remote_model": MODEL, **embedding}
+    doc = {"format": "imgflow-workflow", "version": 1, "nodes": [
+        {"id": 0, "widget": "imgflow.import_images", "title": "Import Images",
+         "position": [0, 0], "settings": {"directory": str(images)}},
+        {"id": 1, "widget": "imgflow.image_embedding", "title": "Image Embedding",
+         "position": [200, 0], "settings_version": 1, "settings": settings}],
+        "links": [{"id": 0, "source": 0, "source_channel": "Data", "sink": 1,
+                   "sink_channel": "Images"}]}
+    path = folder / "shared.imgflow"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def images_sent(server: RecordingServer) -> int:
+    """How many images the recording server was sent, over all its requests."""
+    from imgflow.embedders.remote import wire
+    posts = [r for r in server.requests() if r["method"] == "POST"]
+    return sum(len(wire.unpack_frame(r["body_text"].encode("latin-1"))[0]["lengths"])
+               for r in posts)

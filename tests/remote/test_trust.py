@@ -16,11 +16,10 @@ import pytest
 from imgflow import trusted_servers
 from imgflow.api import Context
 from imgflow.data import Column, Table
-from imgflow.embedders.remote import wire
 from imgflow.headless import RunError, SettingOverride, run_workflow
 from imgflow.registry import Registry
 from imgflow.widgets.image_embedding import ImageEmbedding
-from tests.remote.conftest import MODEL, ROOT
+from tests.remote.conftest import MODEL, ROOT, images_sent, workflow_file
 from tests.support.images import make_image_tree
 
 SECRET = "ghp_the-users-own-secret-0123456789"
@@ -55,27 +54,6 @@ def images(tmp_path) -> Path:
 def cache_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("IMGFLOW_CACHE_DIR", str(tmp_path / "cache"))
     return tmp_path / "cache"
-
-
-def workflow_file(folder: Path, images: Path, url: str, **embedding) -> Path:
-    """Import Images -> Image Embedding (remote), as someone else might send it."""
-    settings = {"embedder": "remote", "server_url": url, "remote_model": MODEL, **embedding}
-    doc = {"format": "imgflow-workflow", "version": 1, "nodes": [
-        {"id": 0, "widget": "imgflow.import_images", "title": "Import Images",
-         "position": [0, 0], "settings": {"directory": str(images)}},
-        {"id": 1, "widget": "imgflow.image_embedding", "title": "Image Embedding",
-         "position": [200, 0], "settings_version": 1, "settings": settings}],
-        "links": [{"id": 0, "source": 0, "source_channel": "Data", "sink": 1,
-                   "sink_channel": "Images"}]}
-    path = folder / "shared.imgflow"
-    path.write_text(json.dumps(doc))
-    return path
-
-
-def images_sent(server) -> int:
-    posts = [r for r in server.requests() if r["method"] == "POST"]
-    return sum(len(wire.unpack_frame(r["body_text"].encode("latin-1"))[0]["lengths"])
-               for r in posts)
 
 
 def run(path: Path, *sets: str):
