@@ -211,10 +211,12 @@ class RemoteModel:
             if code == "token_required":
                 raise EmbedderError(
                     f"The embedding server at {ep.url} requires an access token "
-                    f"(401). Enter the token from the server's --token-file.")
+                    f"(401): add it to your servers with: imgflow servers add "
+                    f"{ep.url} --token-file FILE (the server's --token-file).")
             raise EmbedderError(
                 f"The embedding server at {ep.url} rejected the access token "
-                f"(401). Check that it matches the server's --token-file.")
+                f"(401): check that the token in your servers matches the "
+                f"server's --token-file (imgflow servers add {ep.url} --token-file FILE).")
         if resp.status_code == 404 and code == "model_not_offered":
             raise EmbedderError(f"The embedding server at {ep.url}: {message}")
         raise EmbedderError(f"The embedding server at {ep.url} refused the request "
