@@ -12,6 +12,7 @@ from PyQt5.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMes
                              QToolButton)
 
 from .. import __version__
+from ..engine import ERROR
 from ..registry import Registry
 from ..workflow import Workflow, WorkflowFileError, load
 from .actions import build_menus, canvas_menu, create_actions
@@ -270,6 +271,13 @@ class MainWindow(QMainWindow):
 
     def preferences(self) -> None:
         show_preferences(self)
+        # A server trusted (or a token set) just now: nodes it stopped try again.
+        wf, engine = self.document.workflow, self.document.engine
+        for node in wf.nodes.values():
+            widget = wf.widget(node)
+            if widget is not None and widget.sends_to(node.settings) \
+                    and engine.state(node.id).status == ERROR:
+                engine.invalidate(node.id)
 
     def about(self) -> None:
         QMessageBox.about(self, "About imgflow",

@@ -42,7 +42,7 @@ class ServersPage(QWidget):
         row_buttons.addWidget(self.remove_button)
 
         self.url_edit = QLineEdit(self, placeholderText="http://gpu-box:8750")
-        self.new_token_edit = QLineEdit(self, placeholderText="access token (optional)")
+        self.new_token_edit = QLineEdit(self, placeholderText="token (optional)")
         self.new_token_edit.setEchoMode(QLineEdit.Password)
         from_file = QPushButton("From File…", self)
         from_file.setToolTip("Read the token from a file (for example the server's --token-file)")

@@ -92,7 +92,8 @@ def test_preferences_is_in_the_edit_menu(window, monkeypatch):
 
 
 def test_opening_a_workflow_asks_once_and_deny_sends_nothing(real_window, qtbot, answers,
-                                                            shared, recording_server):
+                                                            shared, recording_server,
+                                                            monkeypatch):
     answers.question = QMessageBox.No
     assert real_window.open_path(shared)
     asked = [text for title, text in answers.asked if "sends your images" in text]
@@ -102,6 +103,13 @@ def test_opening_a_workflow_asks_once_and_deny_sends_nothing(real_window, qtbot,
     assert state.status == ERROR and f"imgflow servers add {recording_server.url}" in state.message
     assert recording_server.requests() == []           # not even a look at /v1/models
     assert trusted_servers.trusted_servers() == []
+    # trusting it later in Preferences runs the stopped node again
+    import imgflow.gui.mainwindow as mainwindow
+    monkeypatch.setattr(mainwindow, "show_preferences",
+                        lambda parent: trusted_servers.add(recording_server.url))
+    real_window.actions_.preferences.trigger()
+    assert embedding_state(real_window, qtbot).status != ERROR
+    assert images_sent(recording_server) == 4
 
 
 def test_allow_trusts_the_server_and_the_images_go_there(real_window, qtbot, answers, shared,
@@ -137,7 +145,7 @@ def test_an_address_typed_in_the_window_is_the_users_choice(real_window, qtbot, 
     node = doc.add_node("imgflow.image_embedding", (0.0, 0.0))
     doc.set_settings(node, {"embedder": "remote"})
     panel = real_window.panels.open(node)
-    assert panel.trust_label.text().startswith("Enter an address")
+    assert panel.trust_label.text() == "Addresses you type here become trusted."
     panel.url_edit.setText(recording_server.url)
     panel.url_edit.editingFinished.emit()
     assert node.settings["server_url"] == recording_server.url

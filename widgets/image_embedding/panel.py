@@ -37,7 +37,7 @@ class ImageEmbeddingPanel(WidgetPanel):
             self.remote_combo.addItem(name.replace(" (offline)", ""), model_id)
         self.remote_combo.activated.connect(
             lambda i: self.set_settings("Server model", remote_model=self.remote_combo.itemData(i)))
-        self.trust_label = QLabel(self, wordWrap=True)
+        self.trust_label = QLabel(self)
         servers_button = QPushButton("Servers…", self)
         servers_button.setToolTip("Your trusted servers and their access tokens (Preferences)")
         servers_button.clicked.connect(self._edit_servers)
@@ -107,10 +107,11 @@ class ImageEmbeddingPanel(WidgetPanel):
             self.trust_label.setText(str(exc))
             return
         if not urls:
-            text = "Enter an address: servers you type here become trusted."
+            text = "Addresses you type here become trusted."
+        elif not found:
+            text = "Not trusted: nothing is sent there."
         elif len(found) < len(urls):
-            missing = ", ".join(u for u in urls if u not in found)
-            text = f"Not trusted: {missing}. Your images are not sent there."
+            text = "Not trusted: " + ", ".join(u for u in urls if u not in found)
         else:
             tokens = sum(1 for e in found.values() if e is not None and e.token)
             text = "Trusted" + (", with a token" if tokens == len(urls) else
