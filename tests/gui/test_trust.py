@@ -151,3 +151,18 @@ def test_an_address_typed_in_the_window_is_the_users_choice(real_window, qtbot, 
     assert node.settings["server_url"] == recording_server.url
     assert trusted_servers.is_trusted(recording_server.url)
     assert panel.trust_label.text().startswith("Trusted")
+
+
+def test_pasting_widgets_that_name_an_untrusted_server_asks_too(real_window, answers):
+    from PyQt5.QtWidgets import QApplication
+    from imgflow.gui.clipboard import to_mime
+    from imgflow.workflow import Workflow
+    source = Workflow(real_window.registry)
+    node = source.add_node("imgflow.image_embedding")
+    source.set_settings(node, {"embedder": "remote", "server_url": "http://paste.example:8750"})
+    QApplication.clipboard().setMimeData(to_mime(source))
+    answers.question = QMessageBox.No
+    real_window.actions_.paste.trigger()
+    assert [t for _, t in answers.asked if "http://paste.example:8750: allow?" in t]
+    assert len(real_window.document.workflow.nodes) == 1     # pasted, and stopped
+    assert not trusted_servers.is_trusted("http://paste.example:8750")
