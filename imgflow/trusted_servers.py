@@ -63,10 +63,16 @@ def origin(url: str) -> str:
 # -- the user's entries -------------------------------------------------------
 
 def _entries(doc: dict) -> list[dict]:
+    """The file's server entries, each address as its origin (a hand-edited one too)."""
     servers = doc.get("servers")
-    if not isinstance(servers, list):
-        return []
-    return [e for e in servers if isinstance(e, dict) and isinstance(e.get("url"), str)]
+    entries = []
+    for entry in servers if isinstance(servers, list) else []:
+        if isinstance(entry, dict) and isinstance(entry.get("url"), str):
+            try:
+                entries.append({**entry, "url": origin(entry["url"])})
+            except ValueError:
+                continue                 # not an address: never matches anything
+    return entries
 
 
 def trusted_servers() -> list[TrustedServer]:

@@ -136,3 +136,11 @@ def test_imgflow_servers_in_a_fresh_process_uses_the_config_folder(tmp_path):
     listed = subprocess.run([*run, "list"], env=env, check=True, capture_output=True, text=True)
     assert listed.stdout.strip() == "http://127.0.0.1:8750  (no token)"
     assert mode(tmp_path / "cfg" / "settings.json") == 0o600
+
+
+def test_a_hand_edited_entry_counts_by_its_origin():
+    user_settings.write({"servers": [{"url": "GPU-box:8750/", "token": "t"}, {"url": "ftp://x"},
+                                     "junk"]})
+    assert trusted_servers.is_trusted("http://gpu-box:8750")
+    assert trusted_servers.token_for("gpu-box:8750") == "t"
+    assert [s.url for s in trusted_servers.trusted_servers()] == ["http://gpu-box:8750"]
