@@ -60,6 +60,17 @@ def origin(url: str) -> str:
     return f"{scheme}://{host}:{port or DEFAULT_PORTS[scheme]}"
 
 
+def canonical(url: str) -> str:
+    """The address rebuilt from its checked origin and path: what the client is given.
+
+    No user info, query or fragment survive, so the client cannot read the
+    text differently from the check (``http://a\\@b/`` and the like).
+    """
+    text = url.strip() if "://" in url else "http://" + url.strip()
+    path = urlsplit(text).path.rstrip("/")
+    return origin(url) + path
+
+
 # -- the user's entries -------------------------------------------------------
 
 def _entries(doc: dict) -> list[dict]:

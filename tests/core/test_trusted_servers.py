@@ -31,6 +31,16 @@ def test_trust_is_per_origin(given, expected):
     assert trusted_servers.origin(given) == expected
 
 
+@pytest.mark.parametrize("given, expected", [
+    ("gpu-box:8750/", "http://gpu-box:8750"),
+    ("https://u:p@Host/imgflow/?q=1#f", "https://host:443/imgflow"),
+    ("http://127.0.0.1:9\\@evil.example:8750/", "http://evil.example:8750"),
+])
+def test_the_client_gets_the_address_as_checked(given, expected):
+    assert trusted_servers.canonical(given) == expected
+    assert trusted_servers.origin(trusted_servers.canonical(given)) == trusted_servers.origin(given)
+
+
 @pytest.mark.parametrize("bad", ["", "ftp://host", "http://", "http://host:99999"])
 def test_addresses_that_are_not_servers_are_refused_in_one_line(bad):
     with pytest.raises(ValueError) as info:

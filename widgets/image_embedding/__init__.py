@@ -105,7 +105,8 @@ class ImageEmbedding(Widget):
                               "server, or choose an offline model.")
         tokens = trusted_tokens(urls)     # WidgetError for a server the user did not trust
         try:
-            return RemoteModel(urls, settings["remote_model"], tokens,
+            # the addresses as checked, not as the file spells them
+            return RemoteModel(list(tokens), settings["remote_model"], tokens,
                                is_cancelled=lambda: ctx.cancelled)
         except EmbedderError as exc:
             raise WidgetError(str(exc)) from None

@@ -51,7 +51,7 @@ def resolve(source: str | None, base: Path | None) -> str | None:
 
 
 def trusted_tokens(urls: list[str]) -> dict[str, str | None]:
-    """{url: the user's token for it}; WidgetError naming a server the user has not trusted.
+    """{address as checked: the user's token}; WidgetError naming a server not trusted.
 
     Nothing is sent to a server before this says yes: a workflow file may name
     any address, but only the user's own trusted-server list lets images go there.
@@ -63,7 +63,7 @@ def trusted_tokens(urls: list[str]) -> dict[str, str | None]:
         for url in urls:
             if not trusted_servers.is_trusted(url):
                 raise WidgetError(trusted_servers.untrusted_message(url))
-            tokens[url] = trusted_servers.token_for(url)
+            tokens[trusted_servers.canonical(url)] = trusted_servers.token_for(url)
     except UserSettingsError as exc:
         raise WidgetError(str(exc)) from None
     return tokens
