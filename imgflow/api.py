@@ -67,6 +67,9 @@ class Setting:
     saved relative to the workflow file when it lies inside the file's folder.  ``view_only=True``
     marks a setting that changes only what the panel shows (a sort order, a
     thumbnail size): changing it does not re-run the widget or what it feeds.
+    ``destination=True`` marks a setting that names where compute sends data
+    (a server address): a value the user gives on the command line counts as
+    their choice to send data there, which a value in a workflow file never does.
     """
     name: str
     type: type
@@ -76,6 +79,7 @@ class Setting:
     maximum: float | None = None
     path: bool = False
     view_only: bool = False
+    destination: bool = False
     doc: str = ""
 
     def validate(self, value: Any) -> Any:
@@ -211,6 +215,20 @@ class Widget:
     @classmethod
     def output(cls, name: str) -> Output:
         return _named(cls.outputs, name, f"{cls.name} has no output {name!r}", "outputs")
+
+    @classmethod
+    def sends_to(cls, settings: dict[str, Any]) -> list[str]:
+        """Addresses outside this computer (URLs) that compute would send data to.
+
+        The core checks them against the user's trusted servers before data
+        leaves; a widget that sends nothing anywhere keeps this default.
+        """
+        return []
+
+    @classmethod
+    def load_warnings(cls, saved: dict[str, Any]) -> list[str]:
+        """Warnings about settings as saved in a file (before they are read), for the user."""
+        return []
 
     @classmethod
     def migrate_settings(cls, settings: dict[str, Any], version: int) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The command line: ``imgflow [FILE]``, ``imgflow run``, ``imgflow serve``.
+"""The command line: ``imgflow [FILE]``, ``imgflow run``, ``imgflow serve``, ``imgflow servers``.
 
 Heavy modules (Qt, torch, the server) are imported only by the command that
 needs them, so ``imgflow run`` and ``--help`` start fast.
@@ -31,6 +31,20 @@ def build_parser() -> argparse.ArgumentParser:
     # `imgflow serve ...` is handed whole to the server's own parser (see main).
     sub.add_parser("serve", help="run an embedding server (imgflow serve --help)", add_help=False)
 
+    servers = sub.add_parser(
+        "servers", help="the embedding servers you trust with your images, and their tokens",
+        description="Embedding servers you trust. A workflow may name a server, but your "
+                    "images go only to servers listed here (or named by you with --set).")
+    action = servers.add_subparsers(dest="action", metavar="add|list|remove")
+    action.required = True
+    add = action.add_parser("add", help="trust a server (again); with --token-file, store its token")
+    add.add_argument("url", help="the server's address, e.g. http://gpu-box:8750")
+    add.add_argument("--token-file", metavar="FILE",
+                     help="read the server's access token from FILE, once, into your settings")
+    action.add_parser("list", help="the servers you trust (tokens are never shown)")
+    remove = action.add_parser("remove", help="stop trusting a server and forget its token")
+    remove.add_argument("url")
+
     gui = sub.add_parser("open", help="open the canvas (the default command)")
     gui.add_argument("file", nargs="?")
     return parser
@@ -40,7 +54,7 @@ def main(argv: list[str] | None = None, registry=None) -> int:
     """Entry point; ``registry`` replaces the installed widgets (for tests)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     # `imgflow FILE` opens the canvas with that file.
-    if argv and not argv[0].startswith("-") and argv[0] not in ("run", "serve", "open"):
+    if argv and not argv[0].startswith("-") and argv[0] not in ("run", "serve", "servers", "open"):
         argv = ["open", *argv]
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if argv and argv[0] == "serve":
@@ -48,6 +62,8 @@ def main(argv: list[str] | None = None, registry=None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "run":
         return _run(args, registry)
+    if args.command == "servers":
+        return _servers(args)
     return _open_gui(getattr(args, "file", None))
 
 
@@ -74,6 +90,44 @@ def _run(args, registry) -> int:
     for export in exports:
         print(f"wrote {export.path}", file=sys.stderr)
     return 0
+
+
+def _servers(args) -> int:
+    from . import trusted_servers
+    from .user_settings import UserSettingsError, settings_path
+    try:
+        if args.action == "list":
+            listed = trusted_servers.trusted_servers()
+            for server in listed:
+                print(f"{server.url}  ({server.token_state})")
+            if not listed:
+                print(f"No trusted embedding servers (settings: {settings_path()}).",
+                      file=sys.stderr)
+        elif args.action == "add":
+            token = _read_token_file(args.token_file) if args.token_file else None
+            server = trusted_servers.add(args.url, token)
+            print(f"trusted {server.url} ({server.token_state})", file=sys.stderr)
+        elif not trusted_servers.remove(args.url):
+            return _fail(f"{trusted_servers.origin(args.url)} is not one of your trusted servers")
+        else:
+            print(f"removed {trusted_servers.origin(args.url)}", file=sys.stderr)
+    except (UserSettingsError, ValueError) as exc:
+        return _fail(str(exc))
+    return 0
+
+
+def _read_token_file(path: str) -> str:
+    """The one token in a file the user named (read now, stored in their settings)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            token = f.read(65536).strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read the token file {path}: "
+                         f"{getattr(exc, 'strerror', None) or exc}") from None
+    if not token or any(c.isspace() for c in token):
+        raise ValueError(f"the token file {path} must hold one token (no spaces); "
+                         f"it is empty or has several words")
+    return token
 
 
 def _serve(argv: list[str]) -> int:

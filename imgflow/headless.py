@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, TextIO
 
+from . import trusted_servers
 from .api import SettingError
 from .data import Table
 from .engine import Engine, Status
@@ -74,6 +75,23 @@ def apply_override(wf: Workflow, override: SettingOverride) -> None:
         raise RunError(f"--set {override.title}.{override.setting}: {exc}") from None
 
 
+def user_destinations(wf: Workflow, overrides: list[SettingOverride]) -> list[str]:
+    """Addresses data goes to because the user named them with --set (their choice, this run).
+
+    Only what the --set value itself adds counts: setting a node's embedder to
+    "remote" does not make the server named in the file the user's choice.
+    """
+    urls: list[str] = []
+    for override in overrides:
+        node = find_node(wf, override.title)
+        widget = wf.widget(node)
+        spec = widget.setting(override.setting)
+        if spec.destination:
+            without = widget.sends_to({**node.settings, spec.name: spec.default})
+            urls += [u for u in widget.sends_to(node.settings) if u not in without]
+    return urls
+
+
 def check_export(wf: Workflow, export: Export) -> None:
     node = find_node(wf, export.title)
     widget = wf.widget(node)
@@ -133,13 +151,22 @@ def run_workflow(path: str | Path, registry: Registry, overrides: list[SettingOv
                  timeout: float | None = None,
                  on_engine: Callable[[Engine], None] | None = None) -> Workflow:
     """Load, apply --set values, run everything, write the exports. Raises RunError."""
+    stream = stream or sys.stderr
     wf = load(path, registry)
+    for warning in wf.load_warnings:
+        print(f"warning: {warning}", file=stream, flush=True)
     for override in overrides:
         apply_override(wf, override)
     for export in exports:
         check_export(wf, export)
+    with trusted_servers.allowed_for_this_run(user_destinations(wf, overrides)):
+        return _run(wf, path, exports, stream, timeout, on_engine)
+
+
+def _run(wf: Workflow, path, exports: list[Export], stream: TextIO, timeout: float | None,
+         on_engine: Callable[[Engine], None] | None) -> Workflow:
     engine = Engine(wf, workflow_path=path)
-    engine.subscribe(ProgressPrinter(wf, stream or sys.stderr))
+    engine.subscribe(ProgressPrinter(wf, stream))
     if on_engine is not None:
         on_engine(engine)
     try:

@@ -1,10 +1,12 @@
-"""Shared test set-up: no screen, no user cache touched."""
+"""Shared test set-up: no screen, no user cache or settings touched."""
 import os
 import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Embedding caches of the tests live in a throw-away folder, never the user's.
 os.environ.setdefault("IMGFLOW_CACHE_DIR", tempfile.mkdtemp(prefix="imgflow-test-cache-"))
+# So do the user's settings (trusted servers and their tokens).
+os.environ["IMGFLOW_CONFIG_DIR"] = tempfile.mkdtemp(prefix="imgflow-test-config-")
 
 from pathlib import Path  # noqa: E402
 
@@ -19,3 +21,9 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data (real photos) is not present")
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _own_user_settings(tmp_path_factory, monkeypatch):
+    """Each test starts with no trusted servers: what one test trusts, the next does not."""
+    monkeypatch.setenv("IMGFLOW_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))

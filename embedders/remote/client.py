@@ -2,7 +2,8 @@
 
 A RemoteModel has the same duck type as a local model (``.info`` and
 ``.embed(uint8 batch) -> float32``), so :func:`imgflow.embedders.pipeline.embed_images`
-does the decoding, caching (keyed by the *server's* model version), ordering
+does the decoding, caching (keyed by the servers' identity: their addresses
+and the model version they report, never a local model's version), ordering
 and skipping for it exactly as for local models::
 
     model = RemoteModel(["http://gpu1:8750", "http://gpu1:8751"], "inception-v3",
@@ -75,8 +76,19 @@ def _retry_after(resp: requests.Response, default: float) -> float:
         return default
 
 
+def server_identity(urls: list[str], model_id: str, version: str) -> str:
+    """The cache's version key for vectors from these servers.
+
+    Never a local model's version: a server (perhaps a hostile one) that
+    reports the local version string still cannot put vectors where a local
+    run would find them.
+    """
+    return f"server {','.join(sorted(urls))} {model_id} {version}"
+
+
 class RemoteModel:
-    def __init__(self, urls: str | list[str], model_id: str, token: str | None = None,
+    def __init__(self, urls: str | list[str], model_id: str,
+                 token: str | None | dict[str, str | None] = None,
                  *, images_per_request: int = 16, concurrency: int | None = None,
                  encoding: str = "png", timeout: float = 120.0,
                  connect_timeout: float = 5.0, max_attempts: int = 5,
@@ -91,6 +103,8 @@ class RemoteModel:
         if encoding not in wire.ENCODINGS:
             raise ValueError(f"encoding must be one of {wire.ENCODINGS}")
         self.urls = list(dict.fromkeys(normalize_url(u) for u in urls))
+        if isinstance(token, dict):     # one token per server
+            token = {normalize_url(u): t for u, t in token.items()}
         self.model_id = model_id
         self.encoding = encoding
         self.timeout = (connect_timeout, timeout)
@@ -112,7 +126,9 @@ class RemoteModel:
         except BaseException:
             self._pool.close()
             raise
-        self.info = dataclasses.replace(self._local, version=self._version)
+        self.server_version = self._version     # as the server reports it
+        self.info = dataclasses.replace(
+            self._local, version=server_identity(self.urls, model_id, self._version))
         self.device = "remote " + ", ".join(self.urls)
         self.images_per_request = max(1, min(images_per_request, self._max_images))
         # the batch size at which embed() keeps every connection busy
@@ -195,10 +211,12 @@ class RemoteModel:
             if code == "token_required":
                 raise EmbedderError(
                     f"The embedding server at {ep.url} requires an access token "
-                    f"(401). Enter the token from the server's --token-file.")
+                    f"(401): add it to your servers with: imgflow servers add "
+                    f"{ep.url} --token-file FILE (the server's --token-file).")
             raise EmbedderError(
                 f"The embedding server at {ep.url} rejected the access token "
-                f"(401). Check that it matches the server's --token-file.")
+                f"(401): check that the token in your servers matches the "
+                f"server's --token-file (imgflow servers add {ep.url} --token-file FILE).")
         if resp.status_code == 404 and code == "model_not_offered":
             raise EmbedderError(f"The embedding server at {ep.url}: {message}")
         raise EmbedderError(f"The embedding server at {ep.url} refused the request "

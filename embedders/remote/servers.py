@@ -51,9 +51,10 @@ def make_session(pool_size: int, token: str | None) -> requests.Session:
 
 
 class ServerPool:
-    def __init__(self, urls: list[str], token: str | None, *, pool_size: int,
-                 cooldown: float = 5.0, max_cooldown: float = 60.0):
-        self.endpoints = [Endpoint(u, make_session(pool_size, token)) for u in urls]
+    def __init__(self, urls: list[str], token: str | None | dict[str, str | None], *,
+                 pool_size: int, cooldown: float = 5.0, max_cooldown: float = 60.0):
+        tokens = token if isinstance(token, dict) else dict.fromkeys(urls, token)
+        self.endpoints = [Endpoint(u, make_session(pool_size, tokens.get(u))) for u in urls]
         self.cooldown = cooldown
         self.max_cooldown = max_cooldown
         self._lock = threading.Lock()

@@ -57,6 +57,9 @@ def create_actions(w) -> SimpleNamespace:
                        tip="While frozen, changes wait; nothing new runs")
     a.toolbox = w.toolbox_dock.toggleViewAction()
     a.log = w.log_dock.toggleViewAction()
+    a.preferences = _action(w, "Pre&ferences…", w.preferences, K.Preferences,
+                            tip="Your settings: the embedding servers you trust")
+    a.preferences.setMenuRole(QAction.PreferencesRole)
     a.about = _action(w, "&About imgflow", w.about)
     return a
 
@@ -79,6 +82,8 @@ def build_menus(w, a: SimpleNamespace) -> QMenu:
     edit.addActions([a.select_all, a.rename])
     edit.addSeparator()
     edit.addActions([a.add_widget, a.add_text, a.add_arrow])
+    edit.addSeparator()
+    edit.addAction(a.preferences)
     view = bar.addMenu("&View")
     view.addActions([a.zoom_in, a.zoom_out, a.zoom_reset])
     view.addSeparator()

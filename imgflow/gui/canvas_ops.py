@@ -7,6 +7,7 @@ from PyQt5.QtWidgets import QApplication, QGraphicsTextItem
 from . import style
 from .arrange import layered_positions
 from .clipboard import fragment, from_mime, to_mime
+from .trust_prompt import confirm_servers
 
 PASTE_STEP = 30.0
 
@@ -47,6 +48,7 @@ class CanvasOps:
         if part is None or not (part.nodes or part.annotations):
             self.window.statusBar().showMessage("The clipboard holds no widgets.", 4000)
             return
+        confirm_servers(self.window, part)      # pasted text may come from anyone
         self._insert(part, "Paste")
 
     def duplicate(self) -> None:

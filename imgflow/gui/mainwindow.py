@@ -12,6 +12,7 @@ from PyQt5.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMes
                              QToolButton)
 
 from .. import __version__
+from ..engine import ERROR
 from ..registry import Registry
 from ..workflow import Workflow, WorkflowFileError, load
 from .actions import build_menus, canvas_menu, create_actions
@@ -22,9 +23,11 @@ from .channels_dialog import choose_channels
 from .document import Document
 from .icons import app_icon
 from .panels import PanelWindows
+from .preferences import show_preferences
 from .quick_menu import QuickMenu
 from .scene import CanvasScene
 from .toolbox import Toolbox
+from .trust_prompt import confirm_servers
 from .view import CanvasView
 
 FILE_FILTER = "imgflow workflows (*.imgflow);;All files (*)"
@@ -185,13 +188,23 @@ class MainWindow(QMainWindow):
             return False
         if not self.maybe_save():
             return False
+        confirm_servers(self, workflow)     # before the engine starts: nothing is sent unasked
         self.set_document(Document(workflow, path))
         self._add_recent(Path(path))
+        self._show_load_warnings(workflow)
         return True
+
+    def _show_load_warnings(self, workflow: Workflow) -> None:
+        for warning in workflow.load_warnings:
+            self.activity.log(f"warning: {warning}")
+        if workflow.load_warnings:
+            self.log_dock.show()
+            self.statusBar().showMessage(workflow.load_warnings[0], 15000)
 
     def restore(self, recovery) -> None:
         """Show work from a recovery file (unsaved until the user saves it)."""
         workflow = load(recovery.file, self.registry)
+        confirm_servers(self, workflow)
         self.set_document(Document(workflow, recovery.original, recovered=True))
         recovery.discard()
         if self.autosave is not None:
@@ -255,6 +268,16 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if state is not None:
             self.restoreState(state)
+
+    def preferences(self) -> None:
+        show_preferences(self)
+        # A server trusted (or a token set) just now: nodes it stopped try again.
+        wf, engine = self.document.workflow, self.document.engine
+        for node in wf.nodes.values():
+            widget = wf.widget(node)
+            if widget is not None and widget.sends_to(node.settings) \
+                    and engine.state(node.id).status == ERROR:
+                engine.invalidate(node.id)
 
     def about(self) -> None:
         QMessageBox.about(self, "About imgflow",

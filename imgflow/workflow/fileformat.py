@@ -208,6 +208,11 @@ class _Reader:
             if node.id in wf.nodes:
                 raise WorkflowFileError(f"nodes[{i}]: id {node.id} is used twice")
             wf.insert_node(node)
+            widget = self.registry.get(node.widget_id)
+            if widget is not None:
+                saved = raw.get("settings")
+                wf.load_warnings += [f"'{node.title}': {w}" for w in
+                                     widget.load_warnings(saved if isinstance(saved, dict) else {})]
         for i, raw in enumerate(_opt(doc, "links", list, [], "the file")):
             wf.insert_link(self.link(wf, raw, f"links[{i}]"))
         for i, raw in enumerate(_opt(doc, "annotations", list, [], "the file")):

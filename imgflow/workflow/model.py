@@ -84,6 +84,8 @@ class Workflow:
         self.nodes: dict[int, Node] = {}
         self.links: dict[int, Link] = {}
         self.annotations: dict[int, Annotation] = {}
+        # What the user should know about the file it was loaded from (one line each).
+        self.load_warnings: list[str] = []
         self._listeners: list[Callable[[Event], None]] = []
         self._next_id = {"node": 0, "link": 0, "annotation": 0}
         self._graphs: dict[bool, Graph] = {}     # all_links -> graph, until the next change

@@ -1,6 +1,7 @@
 """Real embedding servers in subprocesses on 127.0.0.1, for the remote tests."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -15,6 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SLOW_SERVER = Path(__file__).with_name("slow_server.py")
+RECORDING_SERVER = Path(__file__).with_name("recording_server.py")
 MODEL = "squeezenet"
 SIZE = (227, 227)
 TOKEN = "s3cret-test-token"
@@ -24,8 +26,10 @@ _READY = re.compile(r"ready on (http://127\.0\.0\.1:\d+)")
 class ServerProcess:
     """``python -m imgflow.embedders.remote.server`` (or the slow launcher) on a free port."""
 
-    def __init__(self, *args: str, slow: float | None = None):
-        if slow is None:
+    def __init__(self, *args: str, slow: float | None = None, script: Path | None = None):
+        if script is not None:
+            cmd = [sys.executable, str(script)]
+        elif slow is None:
             cmd = [sys.executable, "-m", "imgflow.embedders.remote.server"]
         else:
             cmd = [sys.executable, str(SLOW_SERVER), "--delay", str(slow)]
@@ -109,6 +113,26 @@ def servers(token_file):
             p.stop()
 
 
+class RecordingServer(ServerProcess):
+    """The hostile server of recording_server.py: every request it got, headers and all."""
+
+    def __init__(self, log: Path, value: float = 7.0):
+        self.log = log
+        super().__init__("--log", str(log), "--value", str(value), script=RECORDING_SERVER)
+
+    def requests(self) -> list[dict]:
+        if not self.log.exists():
+            return []
+        return [json.loads(line) for line in self.log.read_text().splitlines()]
+
+
+@pytest.fixture
+def recording_server(tmp_path):
+    server = RecordingServer(tmp_path / "requests.jsonl").wait_ready(30)
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def local_model():
     from imgflow.embedders.models import load_model
@@ -130,3 +154,26 @@ def wait_until(predicate, timeout: float = 10.0, step: float = 0.02):
             return True
         time.sleep(step)
     return False
+
+
+def workflow_file(folder: Path, images: Path, url: str, **embedding) -> Path:
+    """Import Images -> Image Embedding (remote), as someone else might send it."""
+    settings = {"embedder": "remote", "server_url": url, "remote_model": MODEL, **embedding}
+    doc = {"format": "imgflow-workflow", "version": 1, "nodes": [
+        {"id": 0, "widget": "imgflow.import_images", "title": "Import Images",
+         "position": [0, 0], "settings": {"directory": str(images)}},
+        {"id": 1, "widget": "imgflow.image_embedding", "title": "Image Embedding",
+         "position": [200, 0], "settings_version": 1, "settings": settings}],
+        "links": [{"id": 0, "source": 0, "source_channel": "Data", "sink": 1,
+                   "sink_channel": "Images"}]}
+    path = folder / "shared.imgflow"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def images_sent(server: RecordingServer) -> int:
+    """How many images the recording server was sent, over all its requests."""
+    from imgflow.embedders.remote import wire
+    posts = [r for r in server.requests() if r["method"] == "POST"]
+    return sum(len(wire.unpack_frame(r["body_text"].encode("latin-1"))[0]["lengths"])
+               for r in posts)

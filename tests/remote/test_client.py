@@ -129,7 +129,7 @@ def test_many_concurrent_clients_get_every_image(servers, local_model):
     assert batches < requests_, "requests of different clients share model batches"
 
 
-def test_pipeline_with_remote_model_shares_the_cache(servers, local_model, tmp_path):
+def test_pipeline_with_remote_model_caches_under_the_servers_name(servers, local_model, tmp_path):
     paths = [str(p) for p in make_image_tree(tmp_path / "imgs", per_kind=3)]
     paths.append(str(tmp_path / "missing.jpg"))
     cache = EmbeddingCache(tmp_path / "cache.sqlite")
@@ -141,6 +141,8 @@ def test_pipeline_with_remote_model_shares_the_cache(servers, local_model, tmp_p
     assert again.n_cached == 12 and again.n_computed == 0
     np.testing.assert_allclose(first.vectors[:12], local.vectors[:12],
                                rtol=1e-5, atol=1e-5)
-    # the server's version keys the cache, the same as a local run's
+    # the server's identity keys the cache: a local run never takes a server's vectors
+    assert model.info.version.startswith(f"server {model.urls[0]} {MODEL} ")
+    assert model.server_version == local_model.info.version
     from_cache = embed_images(paths, local_model, cache=cache)
-    assert from_cache.n_cached == 12
+    assert from_cache.n_cached == 0 and from_cache.n_computed == 12

@@ -59,7 +59,7 @@ def test_remote_vectors_equal_local_ones(servers, local_model, encoding):
     images = random_images(20, seed=3)
     with RemoteModel(servers["main"].url, MODEL, token=TOKEN,
                      encoding=encoding) as model:
-        assert model.info.version == local_model.info.version
+        assert model.server_version == local_model.info.version
         assert model.images_per_request == 8        # the server's limit
         remote = model.embed(images)
     assert remote.dtype == np.float32 and remote.shape == (20, 1000)

@@ -93,7 +93,9 @@ def test_missing_inception_weights_name_the_offline_models(cache_dir, tmp_path, 
 
 
 def test_an_unreachable_server_is_an_error_never_a_silent_switch(cache_dir, tmp_path):
+    from imgflow import trusted_servers
     table = image_table(make_image_tree(tmp_path / "img", per_kind=1, size=(64, 48)))
+    trusted_servers.add("127.0.0.1:9")
     with pytest.raises(WidgetError, match="Cannot reach .*offline model"):
         embed(ImageEmbedding(), table, embedder="remote", server_url="127.0.0.1:9")
     with pytest.raises(WidgetError, match="No server address"):
@@ -101,12 +103,15 @@ def test_an_unreachable_server_is_an_error_never_a_silent_switch(cache_dir, tmp_
 
 
 def test_a_remote_server_embeds_like_the_local_model(widget, cache_dir, tmp_path, token_file):
+    from imgflow import trusted_servers
     from tests.remote.conftest import ServerProcess
     table = image_table(make_image_tree(tmp_path / "img", per_kind=1, size=(96, 72)))
     server = ServerProcess("--token-file", str(token_file)).wait_ready()
     try:
+        # the token comes from the user's trusted-server entry, as `imgflow servers add` stores it
+        trusted_servers.add(server.url, token_file.read_text().strip())
         remote, _ = embed(ImageEmbedding(), table, embedder="remote", server_url=server.url,
-                          remote_model="squeezenet", token_file=str(token_file))
+                          remote_model="squeezenet")
     finally:
         server.stop()
     local, _ = embed(widget, table, embedder="squeezenet")

@@ -14,8 +14,8 @@ from __future__ import annotations
 from imgflow.api import Context, Input, Output, Result, Setting, Widget, WidgetError
 from imgflow.data import Table
 
-from .run import (EmbeddingSummary, embed_table, image_column, output_tables, read_token,
-                  server_urls, skipped_warning)
+from .run import (EmbeddingSummary, embed_table, image_column, output_tables, server_urls,
+                  skipped_warning, token_file_warning, trusted_tokens)
 
 EMBEDDERS = ("inception-v3", "squeezenet", "efficientnet-lite0", "remote")
 
@@ -53,12 +53,23 @@ class ImageEmbedding(Widget):
     settings = (
         Setting("image_column", str, "", doc="The column of images ('' = the first)."),
         Setting("embedder", str, "inception-v3", choices=EMBEDDERS, doc="The network."),
-        Setting("server_url", str, "", doc="Server address(es) of 'imgflow serve', "
-                                           "separated by commas (remote)."),
+        Setting("server_url", str, "", destination=True,
+                doc="Server address(es) of 'imgflow serve', separated by commas (remote); "
+                    "used only when you trust them (imgflow servers add URL)."),
         Setting("remote_model", str, "inception-v3", doc="The model the server runs (remote)."),
-        Setting("token_file", str, "", path=True, doc="A file with the server's token (remote)."),
     )
     panel = "imgflow.widgets.image_embedding.panel:ImageEmbeddingPanel"
+
+    @classmethod
+    def sends_to(cls, settings: dict) -> list[str]:
+        if settings.get("embedder") != "remote":
+            return []
+        return server_urls(settings.get("server_url") or "")
+
+    @classmethod
+    def load_warnings(cls, saved: dict) -> list[str]:
+        # Older files named a token file; a workflow is someone else's, so it is never read.
+        return token_file_warning(saved)
 
     def __init__(self):
         # The engine keeps one instance per node and runs one compute on it at
@@ -89,9 +100,10 @@ class ImageEmbedding(Widget):
         if not urls:
             raise WidgetError("No server address: enter the address of an 'imgflow serve' "
                               "server, or choose an offline model.")
-        token = read_token(settings["token_file"], ctx.workflow_dir)
+        tokens = trusted_tokens(urls)     # WidgetError for a server the user did not trust
         try:
-            return RemoteModel(urls, settings["remote_model"], token,
+            # the addresses as checked, not as the file spells them
+            return RemoteModel(list(tokens), settings["remote_model"], tokens,
                                is_cancelled=lambda: ctx.cancelled)
         except EmbedderError as exc:
             raise WidgetError(str(exc)) from None

@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 from PyQt5.QtCore import Qt
-from PyQt5.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
-                             QLabel, QLineEdit, QProgressBar, QPushButton, QVBoxLayout)
+from PyQt5.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+                             QProgressBar, QPushButton, QVBoxLayout)
 
+from imgflow import trusted_servers
 from imgflow.engine import ERROR, RUNNING, WAITING
 from imgflow.gui.panel import WidgetPanel
+from imgflow.gui.preferences import show_preferences
+from imgflow.user_settings import UserSettingsError
 
 from . import embedder_choices
-from .run import EmbeddingSummary
+from .run import EmbeddingSummary, server_urls
 
 FIRST_COLUMN = "(first image column)"
 
@@ -28,26 +31,23 @@ class ImageEmbeddingPanel(WidgetPanel):
 
         self.remote_box = QGroupBox("Server", self)
         self.url_edit = QLineEdit(self, placeholderText="http://host:8750 (several: comma-separated)")
-        self.url_edit.editingFinished.connect(
-            lambda: self.set_settings("Server address", server_url=self.url_edit.text().strip()))
+        self.url_edit.editingFinished.connect(self._url_edited)
         self.remote_combo = QComboBox(self)
         for model_id, name, _ in embedder_choices()[:-1]:
             self.remote_combo.addItem(name.replace(" (offline)", ""), model_id)
         self.remote_combo.activated.connect(
             lambda i: self.set_settings("Server model", remote_model=self.remote_combo.itemData(i)))
-        self.token_edit = QLineEdit(self, placeholderText="none")
-        self.token_edit.editingFinished.connect(
-            lambda: self.set_settings("Token file", token_file=self.token_edit.text().strip()))
-        token_button = QPushButton("…", self)
-        token_button.setToolTip("Choose the file holding the server's access token")
-        token_button.clicked.connect(self._choose_token)
-        token_row = QHBoxLayout()
-        token_row.addWidget(self.token_edit, 1)
-        token_row.addWidget(token_button)
+        self.trust_label = QLabel(self)
+        servers_button = QPushButton("Servers…", self)
+        servers_button.setToolTip("Your trusted servers and their access tokens (Preferences)")
+        servers_button.clicked.connect(self._edit_servers)
+        trust_row = QHBoxLayout()
+        trust_row.addWidget(self.trust_label, 1)
+        trust_row.addWidget(servers_button)
         form = QFormLayout(self.remote_box)
         form.addRow("Address:", self.url_edit)
         form.addRow("Model:", self.remote_combo)
-        form.addRow("Token file:", token_row)
+        form.addRow("Trust:", trust_row)
 
         self.column_combo = QComboBox(self)
         self.column_combo.activated.connect(self._column_chosen)
@@ -81,10 +81,42 @@ class ImageEmbeddingPanel(WidgetPanel):
         name = self.column_combo.itemText(index)
         self.set_settings("Image column", image_column="" if index == 0 else name)
 
-    def _choose_token(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Token file", self.token_edit.text())
-        if path:
-            self.set_settings("Token file", token_file=path)
+    def _url_edited(self) -> None:
+        text = self.url_edit.text().strip()
+        if text == self.settings["server_url"]:
+            return                      # focus left the field: not a choice the user made
+        # Typed here by the user: their choice, so these servers become trusted.
+        for url in server_urls(text):
+            try:
+                trusted_servers.add(url)
+            except (ValueError, UserSettingsError):
+                pass                    # the node says what is wrong with the address
+        self.set_settings("Server address", server_url=text)
+
+    def _edit_servers(self) -> None:
+        show_preferences(self)
+        self._show_trust()
+        if self.settings["embedder"] == "remote":
+            self.host.engine.invalidate(self.node.id)   # a new token or trust: try again
+
+    def _show_trust(self) -> None:
+        urls = server_urls(self.settings["server_url"])
+        try:
+            found = {u: trusted_servers.find(u) for u in urls if trusted_servers.is_trusted(u)}
+        except (ValueError, UserSettingsError) as exc:
+            self.trust_label.setText(str(exc))
+            return
+        if not urls:
+            text = "Addresses you type here become trusted."
+        elif not found:
+            text = "Not trusted: nothing is sent there."
+        elif len(found) < len(urls):
+            text = "Not trusted: " + ", ".join(u for u in urls if u not in found)
+        else:
+            tokens = sum(1 for e in found.values() if e is not None and e.token)
+            text = "Trusted" + (", with a token" if tokens == len(urls) else
+                                ", no token" if not tokens else ", some with a token")
+        self.trust_label.setText(text)
 
     # -- hooks -----------------------------------------------------------------------
     def settings_changed(self) -> None:
@@ -95,7 +127,7 @@ class ImageEmbeddingPanel(WidgetPanel):
         self.remote_box.setVisible(s["embedder"] == "remote")
         self.url_edit.setText(s["server_url"])
         self.remote_combo.setCurrentIndex(max(0, self.remote_combo.findData(s["remote_model"])))
-        self.token_edit.setText(s["token_file"])
+        self._show_trust()
         self._fill_columns()
 
     def _fill_columns(self) -> None:

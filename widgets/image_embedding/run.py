@@ -50,14 +50,39 @@ def resolve(source: str | None, base: Path | None) -> str | None:
     return str(base / source)
 
 
-def read_token(token_file: str, base: Path | None) -> str | None:
-    if not token_file:
-        return None
-    path = Path(resolve(token_file, base))
+def trusted_tokens(urls: list[str]) -> dict[str, str | None]:
+    """{address as checked: the user's token}; WidgetError naming a server not trusted.
+
+    Nothing is sent to a server before this says yes: a workflow file may name
+    any address, but only the user's own trusted-server list lets images go there.
+    """
+    from imgflow import trusted_servers
+    from imgflow.user_settings import UserSettingsError
+    tokens = {}
     try:
-        return path.read_text(encoding="utf-8").strip() or None
-    except OSError as exc:
-        raise WidgetError(f"Cannot read the token file {path}: {exc.strerror or exc}") from None
+        for url in urls:
+            if not trusted_servers.is_trusted(url):
+                raise WidgetError(trusted_servers.untrusted_message(url))
+            tokens[trusted_servers.canonical(url)] = trusted_servers.token_for(url)
+    except UserSettingsError as exc:
+        raise WidgetError(str(exc)) from None
+    return tokens
+
+
+def token_file_warning(saved: dict) -> list[str]:
+    """The warning for a file that names a token file (imgflow 0.x wrote them)."""
+    if not saved.get("token_file"):
+        return []
+    from imgflow.trusted_servers import origin
+    urls = server_urls(saved.get("server_url") if isinstance(saved.get("server_url"), str) else "")
+    try:
+        where = origin(urls[0]) if urls else "URL"
+    except ValueError:
+        where = "URL"
+    # The file's token path is not repeated: a hostile file could suggest a secret there.
+    return [f"the workflow names a token file, which is never read from a workflow: add the "
+            f"server's token to your own servers (imgflow servers add {where} --token-file "
+            f"YOUR_TOKEN_FILE, or Edit > Preferences)"]
 
 
 def server_urls(text: str) -> list[str]:
