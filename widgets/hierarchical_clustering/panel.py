@@ -48,7 +48,6 @@ class HierarchicalClusteringPanel(WidgetPanel):
         grid.addWidget(self.ratio_spin, 1, 1)
         grid.addWidget(self.top_spin, 2, 1)
         grid.addWidget(self.clear_button, 3, 0, 1, 2)
-        side.addWidget(selection_box)
 
         display_box = QGroupBox("Display", self)
         form = QFormLayout(display_box)
