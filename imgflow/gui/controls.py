@@ -199,11 +199,23 @@ def text(parent, panel, name: str, label: str | None = None, placeholder: str = 
     setting = _declared(panel, name, str)
     edit = QLineEdit(_owner(parent, panel), placeholderText=placeholder)
     _describe(edit, setting, options)
-    binding = _bind(panel, name, edit.setText, label, options)
-    edit.editingFinished.connect(
-        lambda: binding.write(edit.text().strip() if strip else edit.text()))
+    _bind_line_edit(edit, panel, name, label, options, strip)
     _place(parent, edit, label)
     return edit
+
+
+def _bind_line_edit(edit: QLineEdit, panel, name: str, label, options: dict,
+                    strip: bool = True) -> Binding:
+    """Text is written when editing finishes; what a person is typing is never overwritten."""
+    binding = _bind(panel, name, edit.setText, label, options,
+                    busy=lambda: edit.hasFocus() and edit.isModified())
+
+    def finished():
+        edit.setModified(False)
+        binding.write(edit.text().strip() if strip else edit.text())
+
+    edit.editingFinished.connect(finished)
+    return binding
 
 
 class PathChooser(QWidget):
@@ -232,8 +244,7 @@ def path(parent, panel, name: str, mode: str = "open", label: str | None = None,
     chooser.edit.setPlaceholderText(placeholder)
     _describe(chooser.edit, setting, options)
     chooser.button.setToolTip(chooser.edit.toolTip())
-    binding = _bind(panel, name, chooser.edit.setText, label, options)
-    chooser.edit.editingFinished.connect(lambda: binding.write(chooser.edit.text().strip()))
+    binding = _bind_line_edit(chooser.edit, panel, name, label, options)
 
     def browse():
         start = panel.settings[name] or os.path.expanduser("~")

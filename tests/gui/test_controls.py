@@ -170,6 +170,19 @@ def test_text_is_applied_when_editing_finishes(knobs):
     assert node.settings["server"] == "gpu1:8750" and panel.server.text() == "gpu1:8750"
 
 
+def test_an_outside_change_does_not_overwrite_what_is_being_typed(knobs, monkeypatch):
+    doc, node, panel = knobs
+    monkeypatch.setattr(panel.server, "hasFocus", lambda: True)
+    panel.server.setText("gpu1")
+    panel.server.setModified(True)                    # as typing does
+    doc.workflow.set_settings(node, {"count": 3, "server": "elsewhere"})
+    assert panel.server.text() == "gpu1"
+    panel.server.editingFinished.emit()
+    assert node.settings["server"] == "gpu1"
+    doc.workflow.set_settings(node, {"server": "elsewhere"})
+    assert panel.server.text() == "elsewhere"         # not modified since: shown
+
+
 def test_path_is_typed_or_browsed(knobs, monkeypatch, tmp_path):
     _doc, node, panel = knobs
     asked = []
