@@ -276,7 +276,13 @@ def _describe(widget: QWidget, setting, options: dict) -> None:
     widget.setToolTip(setting.doc if tooltip is None else tooltip)
 
 
+COMMON_OPTIONS = {"undo", "also", "tooltip"}
+
+
 def _bind(panel, name: str, show, label, options: dict, busy=None) -> Binding:
+    unknown = set(options) - COMMON_OPTIONS
+    if unknown:
+        raise TypeError(f"unknown control option(s): {', '.join(sorted(unknown))}")
     undo = options.get("undo")
     if undo is None and label:
         undo = label.rstrip(":…").strip()

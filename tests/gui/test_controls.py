@@ -214,5 +214,7 @@ def test_a_control_refuses_a_setting_of_another_type(knobs):
         controls.check(None, panel, "count")
     with pytest.raises(TypeError):
         controls.text(None, panel, "count")
+    with pytest.raises(TypeError):              # a misspelt option is not ignored
+        controls.spin(None, panel, "count", tooltp="How many?")
     with pytest.raises(ValueError):             # a slider needs a declared range
         controls.slider(None, panel, "steps")
