@@ -109,10 +109,11 @@ def prepare_pair(Q: np.ndarray, X: np.ndarray, metric: str,
                  normalize: bool = False) -> tuple[np.ndarray, np.ndarray, BlockFn]:
     """Query rows Q and data rows X prepared together (one centring, one scaling),
     and a function measuring any block of prepared queries against prepared data."""
-    Y, block = prepare(np.vstack([Q, X]), metric, normalize)
+    same = Q is X                 # one table on both sides: prepare it once, no stacked copy
+    Y, block = prepare(X if same else np.vstack([Q, X]), metric, normalize)
     if metric == "euclidean":     # its block function is tied to fill_condensed's positions
         block = _euclidean_pair
-    return Y[:len(Q)], Y[len(Q):], block
+    return (Y, Y, block) if same else (Y[:len(Q)], Y[len(Q):], block)
 
 
 def rows_per_block(width: int) -> int:

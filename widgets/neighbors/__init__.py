@@ -60,21 +60,29 @@ def row_keys(table: Table) -> list[tuple]:
     return [(("id", int(i)), ("path", p) if p else None) for i, p in zip(table.ids, paths)]
 
 
+def query_and_data(reference: Table, data: Table, metric: str, ctx: Context):
+    """The two matrices with missing values filled (by the columns' means over both);
+    one and the same matrix when both inputs are the same table."""
+    same = reference.X is data.X or (reference.X.shape == data.X.shape
+                                     and np.array_equal(reference.ids, data.ids))
+    X, warning = impute_missing(data.X if same else np.vstack([reference.X, data.X]), metric)
+    if warning:
+        ctx.warning(warning)
+    if X.shape[1] == 0:
+        raise WidgetError("Every numeric column is empty (all values missing).")
+    return (X, X) if same else (X[:len(reference)], X[len(reference):])
+
+
 def find_neighbors(data: Table, reference: Table, k: int, metric: str,
                    exclude_references: bool, ctx: Context) -> Result:
     from .search import excluded_positions, nearest
 
     reference = check_features(data, reference)
-    X, warning = impute_missing(np.vstack([reference.X, data.X]), metric)
-    if warning:
-        ctx.warning(warning.replace("row(s)", "row(s) of Data and Reference", 1))
-    if X.shape[1] == 0:
-        raise WidgetError("Every numeric column is empty (all values missing).")
+    Q, X = query_and_data(reference, data, metric, ctx)
     excluded = excluded_positions(row_keys(reference), row_keys(data)) \
         if exclude_references else None
     ctx.check()
-    positions, distances = nearest(X[:len(reference)], X[len(reference):], metric, k,
-                                   excluded, ctx.progress, ctx.check)
+    positions, distances = nearest(Q, X, metric, k, excluded, ctx.progress, ctx.check)
     found = positions >= 0
     query = np.repeat(np.arange(len(reference)), positions.shape[1])[found.ravel()]
     rows = positions[found]

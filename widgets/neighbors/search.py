@@ -42,10 +42,11 @@ def nearest(Q: np.ndarray, X: np.ndarray, metric: str, k: int,
     n, k = len(Xp), min(k, len(Xp))
     positions = np.full((len(Qp), k), -1, dtype=np.intp)
     distances = np.full((len(Qp), k), np.inf)
-    step = rows_per_block(n)
+    step = max(16, rows_per_block(n) // 2)     # the block, its ranks and its copies fit
+
     for a in range(0, len(Qp), step):
         b = min(len(Qp), a + step)
-        block = np.asarray(block_fn(Qp[a:b], Xp), dtype=np.float64)
+        block = block_fn(Qp[a:b], Xp)
         if excluded is not None:
             for i in range(b - a):
                 block[i, excluded[a + i]] = np.inf
