@@ -123,7 +123,8 @@ def find_duplicates(table: Table, threshold: float, ctx: Context,
         tuple(tuple(int(r) for r in np.flatnonzero(group_of == g)) for g in range(n_groups)),
         tuple(kept), tuple(_images(table)), tuple(_names(table)), tuple(closest.tolist()))
     n_copies = int(in_group.sum()) - n_groups
-    info = (f"{n_groups} group(s) of duplicates; {n_copies} copie(s) left out of Unique"
+    info = (f"{n_groups} group(s) of duplicates; {n_copies} "
+            f"{'copy' if n_copies == 1 else 'copies'} left out of Unique"
             if n_groups else f"No duplicates among {len(table):,} rows")
     return Result({"Data": data, "Duplicates": duplicates, "Unique": unique}, view=view,
                   info=info)

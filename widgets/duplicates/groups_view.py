@@ -15,6 +15,7 @@ THUMB = 96
 GAP = 8
 LABEL_WIDTH = 56
 TEXT_HEIGHT = 16
+KEPT = QColor(60, 140, 60)
 
 
 class GroupsModel(QAbstractListModel):
@@ -81,12 +82,16 @@ class GroupDelegate(QStyledItemDelegate):
                 if max(pixmap.width(), pixmap.height()) > THUMB else pixmap
             painter.drawPixmap(cell.left() + (THUMB - scaled.width()) // 2,
                                cell.top() + (THUMB - scaled.height()) // 2, scaled)
-            if kept:
-                painter.setPen(QPen(QColor(60, 140, 60), 2))
+            if kept:               # the one Unique keeps: a frame and a badge
+                painter.setPen(QPen(KEPT, 2))
                 painter.drawRect(cell.adjusted(-2, -2, 2, 2))
+                badge = QRect(cell.left(), cell.top(), painter.fontMetrics().width(" kept ") + 4,
+                              TEXT_HEIGHT)
+                painter.fillRect(badge, KEPT)
+                painter.setPen(QColor("white"))
+                painter.drawText(badge, Qt.AlignCenter, "kept")
             painter.setPen(option.palette.text().color())
-            text = f"{name} (kept)" if kept else name
-            elided = painter.fontMetrics().elidedText(text, Qt.ElideMiddle, THUMB)
+            elided = painter.fontMetrics().elidedText(name, Qt.ElideMiddle, THUMB)
             painter.drawText(QRect(x, cell.bottom() + 2, THUMB, TEXT_HEIGHT),
                              Qt.AlignHCenter | Qt.AlignTop, elided)
             x += THUMB + GAP
