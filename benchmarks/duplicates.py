@@ -15,7 +15,14 @@ widget's own code groups them.  Printed per folder:
 * false groups: groups that hold two different photos;
 
 for a sweep of thresholds (so the margin on both sides shows), with the
-pixel comparison (the default) and by the threshold alone.  It prints
+pixel comparison (the default) and by the threshold alone.
+
+Measured (EfficientNet-Lite0): a resized + re-compressed copy lies up to
+0.241 (animals4) / 0.192 (imagenet-mix) from its photo, two different photos
+as close as 0.119 / 0.342 (two pinned monarch butterflies).  With pixels, at
+the default 0.3: recall 1.000 and 0 false groups on both sets (still 0 at
+0.5).  By the threshold alone the best safe value is 0.1: recall 0.827 /
+0.819 (exact copies 1.0, resized ones about 0.65), 1 false group at 0.15.  It prints
 figures and asserts nothing.
 """
 from __future__ import annotations

@@ -11,6 +11,11 @@
    memory, which stays far below the N x N matrix (1.6 GB at 20,000 in float32).
 
 Prints figures; it asserts nothing.
+
+Measured (this machine, 2 shared cores): animals4 mean precision@10 0.969 with
+cosine (butterfly 0.95, elephant 0.99, spider 0.96, squirrel 0.97), 0.967
+Euclidean; 20,000 x 20,000 x 1280: 35 s, peak 1.17 GiB, of which about 1 GB
+is the output itself (200,000 rows, each with its 1280 features).
 """
 from __future__ import annotations
 

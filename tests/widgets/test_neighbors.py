@@ -138,7 +138,7 @@ def test_progress_ends_at_one_and_cancel_stops_between_blocks(small_blocks):
 
 def test_precision_on_real_photos(shared_data):
     """Every photo of animals4 as reference: most of its 10 neighbours share its folder
-    (measured 0.9+; benchmarks/neighbors.py prints the figure)."""
+    (measured 0.969; benchmarks/neighbors.py prints the figure)."""
     from tests.widgets.real_embeddings import embedded_folder
 
     t = embedded_folder(shared_data / "animals4")
