@@ -97,6 +97,27 @@ def prepare(X: np.ndarray, metric: str, normalize: bool) -> tuple[np.ndarray, Bl
     raise ValueError(f"unknown metric {metric!r}")
 
 
+def _euclidean_pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Euclidean distances between any two sets of prepared rows."""
+    products = (a @ b.T).astype(np.float64, copy=False)
+    products *= -2.0
+    products += np.einsum("ij,ij->i", a, a, dtype=np.float64)[:, None]
+    products += np.einsum("ij,ij->i", b, b, dtype=np.float64)[None, :]
+    np.maximum(products, 0.0, out=products)
+    return np.sqrt(products, out=products)
+
+
+def prepare_pair(Q: np.ndarray, X: np.ndarray, metric: str,
+                 normalize: bool = False) -> tuple[np.ndarray, np.ndarray, BlockFn]:
+    """Query rows Q and data rows X prepared together (one centring, one scaling),
+    and a function measuring any block of prepared queries against prepared data."""
+    same = Q is X                 # one table on both sides: prepare it once, no stacked copy
+    Y, block = prepare(X if same else np.vstack([Q, X]), metric, normalize)
+    if metric == "euclidean":     # its block function is tied to fill_condensed's positions
+        block = _euclidean_pair
+    return (Y, Y, block) if same else (Y[:len(Q)], Y[len(Q):], block)
+
+
 def rows_per_block(width: int) -> int:
     """Rows measured at once against ``width`` rows: one block fits the work budget."""
     return int(min(4096, max(16, WORK_BLOCK_BYTES // (8 * max(width, 1)))))
