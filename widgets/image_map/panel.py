@@ -1,0 +1,212 @@
+"""Image Map's window: method, layout, colours and seed beside the map of thumbnails.
+
+Drag to select with a rectangle or a lasso (Shift or Ctrl adds), click a point
+to select it, wheel to zoom, right or middle drag to pan.  The selection is a
+setting, so it is undoable and saved with the workflow; the layout arrives
+computed in the node's view.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt5.QtCore import Qt, QTimer
+from PyQt5.QtGui import QColor
+from PyQt5.QtWidgets import (QButtonGroup, QComboBox, QFormLayout, QHBoxLayout, QLabel,
+                             QProgressBar, QPushButton, QSlider, QSpinBox, QVBoxLayout, QWidget)
+
+from imgflow.engine import ERROR, RUNNING, WAITING
+from imgflow.gui.panel import WidgetPanel
+
+from . import LAYOUTS, ImageMap, MapView, selection_setting
+from .plot import MapPlot
+from .projection import METHODS
+
+NONE = "(none)"
+TOOLS = (("rectangle", "Select", "Drag a rectangle to select (Shift or Ctrl adds)"),
+         ("lasso", "Lasso", "Draw round the points to select (Shift or Ctrl adds)"),
+         ("pan", "Pan", "Drag to move the map (the wheel zooms)"))
+
+
+def category_colors(view: MapView, column: str) -> tuple[list[QColor | None], list]:
+    """A colour per row (None where the value is missing) and the legend's (name, colour)."""
+    n = len(view.xy)
+    if column not in view.color_columns:
+        return [None] * n, []
+    col = view.table.column(column)
+    k = max(1, len(col.categories))
+    palette = {c: pg.intColor(i, hues=max(k, 6), values=1, maxValue=220, minValue=150)
+               for i, c in enumerate(col.categories)}
+    return [palette.get(v) for v in col.data], list(palette.items())
+
+
+class ImageMapPanel(WidgetPanel):
+    def __init__(self, host, parent=None):
+        super().__init__(host, parent)
+        self._view: MapView | None = None
+        self.method_combo = QComboBox(self)
+        self.method_combo.addItems(list(METHODS.values()))
+        self.method_combo.setToolTip(ImageMap.setting("method").doc)
+        self.method_combo.activated.connect(
+            lambda i: self.set_settings("Method", method=list(METHODS)[i]))
+        self.layout_combo = QComboBox(self)
+        self.layout_combo.addItems(["Scatter", "Grid"])
+        self.layout_combo.setToolTip(ImageMap.setting("layout").doc)
+        self.layout_combo.activated.connect(
+            lambda i: self.set_settings("Layout", layout=LAYOUTS[i]))
+        self.color_combo = QComboBox(self)
+        self.color_combo.setToolTip(ImageMap.setting("color_by").doc)
+        self.color_combo.activated.connect(self._color_chosen)
+        seed = ImageMap.setting("seed")
+        self.seed_spin = QSpinBox(self, minimum=int(seed.minimum), maximum=int(seed.maximum))
+        self.seed_spin.setKeyboardTracking(False)
+        self.seed_spin.setToolTip(seed.doc)
+        self.seed_spin.valueChanged.connect(lambda v: self.set_settings("Seed", seed=v))
+        self.size_slider = QSlider(Qt.Horizontal, self, minimum=24, maximum=160, value=64)
+        self.size_slider.setToolTip("Thumbnail size on the screen")
+        self.size_slider.valueChanged.connect(lambda v: self.plot.set_thumbnail_size(v))
+
+        self.plot = MapPlot(self)
+        self.plot.selectionMade.connect(self._selection_made)
+        self.tool_group = QButtonGroup(self)
+        tools = QHBoxLayout()
+        self.tool_buttons = {}
+        for key, label, tip in TOOLS:
+            button = QPushButton(label, self, checkable=True, toolTip=tip)
+            self.tool_group.addButton(button)
+            self.tool_buttons[key] = button
+            tools.addWidget(button)
+            button.clicked.connect(lambda _c, key=key: self.plot.set_tool(key))
+        self.tool_buttons["rectangle"].setChecked(True)
+        fit_button = QPushButton("Fit", self, toolTip="Show the whole map")
+        fit_button.clicked.connect(self.plot.fit)
+        clear_button = QPushButton("Clear selection", self)
+        clear_button.clicked.connect(lambda: self.set_settings("Clear selection", selection=[]))
+
+        form = QFormLayout()
+        form.addRow("Method:", self.method_combo)
+        form.addRow("Layout:", self.layout_combo)
+        form.addRow("Colour by:", self.color_combo)
+        form.addRow("Seed:", self.seed_spin)
+        form.addRow("Images:", self.size_slider)
+        self.progress = QProgressBar(self, maximum=1000, textVisible=False)
+        self.progress.setFixedHeight(8)
+        self.legend = QLabel(self, wordWrap=True)
+        self.info = QLabel(self, wordWrap=True)
+        self.info.setAlignment(Qt.AlignLeft | Qt.AlignTop)
+        side = QVBoxLayout()
+        side.addLayout(form)
+        side.addLayout(tools)
+        side.addWidget(fit_button)
+        side.addWidget(clear_button)
+        side.addWidget(self.progress)
+        side.addWidget(self.legend)
+        side.addWidget(self.info, 1)
+        side_widget = QWidget(self)
+        side_widget.setLayout(side)
+        side_widget.setFixedWidth(250)
+        layout = QHBoxLayout(self)
+        layout.addWidget(side_widget)
+        layout.addWidget(self.plot, 1)
+        self._waiting = QTimer(self, singleShot=True, interval=300)   # no flicker on quick runs
+        self._waiting.timeout.connect(lambda: self.progress.setVisible(True))
+        self.resize(1000, 680)
+
+    # -- actions ----------------------------------------------------------------------
+    def _color_chosen(self, index: int) -> None:
+        text = self.color_combo.itemText(index)
+        self.set_settings("Colour by", color_by="" if text == NONE else text)
+
+    def _selection_made(self, mask: np.ndarray, add: bool) -> None:
+        view = self._view
+        if view is None:
+            return
+        current = self.plot.layer.selected
+        if add and mask.any():
+            # Shift/Ctrl: adds, or removes points that are all selected already (a toggle)
+            mask = current & ~mask if current[mask].all() else current | mask
+        elif add:
+            mask = current
+        self.plot.set_selected(mask)                # shown at once; the run confirms it
+        rows = np.flatnonzero(mask)
+        self.set_settings("Select points",
+                          selection=selection_setting(view.table, view.image_column, rows))
+
+    # -- hooks ------------------------------------------------------------------------
+    def settings_changed(self) -> None:
+        s = self.settings
+        for w in (self.seed_spin,):
+            w.blockSignals(True)
+        self.method_combo.setCurrentIndex(list(METHODS).index(s["method"]))
+        self.layout_combo.setCurrentIndex(LAYOUTS.index(s["layout"]))
+        self.seed_spin.setValue(s["seed"])
+        self.seed_spin.blockSignals(False)
+        self._fill_colors()
+        self._apply_colors()
+
+    def state_changed(self, state) -> None:
+        busy = state.status in (RUNNING, WAITING)
+        if state.status == RUNNING:
+            self.progress.setValue(int((state.progress or 0) * 1000))
+            if not self._waiting.isActive() and not self.progress.isVisible():
+                self._waiting.start()
+        else:
+            self._waiting.stop()
+            self.progress.setVisible(False)
+        view = state.view if isinstance(state.view, MapView) else None
+        if not busy and state.status != ERROR:
+            self._show(view)
+        if state.status == ERROR:
+            text = state.message
+        elif busy:
+            text = (f"Laying out with {METHODS[self.settings['method']]}…"
+                    if state.status == RUNNING else "Waiting…")
+        else:
+            text = state.info or state.message or "No data on the input."
+        if state.warnings:
+            text += "\n" + "\n".join(state.warnings)
+        self.info.setText(text)
+
+    # -- showing ----------------------------------------------------------------------
+    def _show(self, view: MapView | None) -> None:
+        old, self._view = self._view, view
+        if view is None:
+            if old is not None:
+                self.plot.set_points(np.empty((0, 2)), None, False)
+            self._fill_colors()
+            return
+        if old is None or old.xy is not view.xy:
+            labels = _labels(view)
+            self.plot.set_points(view.xy, view.images, view.layout == "grid", labels)
+        self.plot.set_selected(view.selected)
+        self._fill_colors()
+        self._apply_colors()
+
+    def _fill_colors(self) -> None:
+        names = [NONE] + (list(self._view.color_columns) if self._view else [])
+        wanted = self.settings["color_by"] or NONE
+        if wanted not in names:
+            names.append(wanted)
+        if [self.color_combo.itemText(i) for i in range(self.color_combo.count())] != names:
+            self.color_combo.clear()
+            self.color_combo.addItems(names)
+        self.color_combo.setCurrentIndex(names.index(wanted))
+
+    def _apply_colors(self) -> None:
+        view = self._view
+        if view is None:
+            self.legend.setText("")
+            return
+        colors, legend = category_colors(view, self.settings["color_by"])
+        self.plot.set_colors(colors)
+        self.legend.setText("<br>".join(
+            f"<span style='color:{c.name()}'>■</span> {name}" for name, c in legend[:20])
+            + ("<br>…" if len(legend) > 20 else ""))
+
+
+def _labels(view: MapView) -> np.ndarray | None:
+    """Text for each point's tool tip: the image name, else the image."""
+    table = view.table
+    for name in ("image name", view.image_column):
+        if name and table.has_column(name):
+            return table.column(name).data
+    return None
