@@ -81,8 +81,9 @@ def main() -> None:
         figures = json.loads(line.strip().splitlines()[-1])
         total = time.perf_counter() - started
         grid = f", grid {figures['grid_s']} s" if "grid_s" in figures else ""
-        print(f"{method:5s} N={args.n:,} x {args.dims}: layout {figures['layout_s']} s (CPU {figures['layout_cpu_s']} s){grid} "
-              f"(process with imports {total:.1f} s)", flush=True)
+        print(f"{method:5s} N={args.n:,} x {args.dims}: layout {figures['layout_s']} s "
+              f"(CPU {figures['layout_cpu_s']} s){grid}; the process with imports {total:.1f} s",
+              flush=True)
 
 
 if __name__ == "__main__":
