@@ -17,7 +17,7 @@ from PyQt5.QtCore import QEvent, QObject, QRect, QRunnable, QSize, Qt, QThreadPo
 from PyQt5.QtGui import QGuiApplication, QPainter, QPalette, QPixmap
 from PyQt5.QtWidgets import QAbstractItemView, QApplication, QWidget
 
-from imgflow.embedders.images import ImageSkipped, open_rgb, read_bytes
+from imgflow.embedders.images import ImageSkipped, is_url, open_rgb, read_bytes, read_size
 from imgflow.widgets.common.thumbnails import pil_to_qimage
 
 SCREEN_SHARE = 0.9         # of the screen's free area the window may take
@@ -28,8 +28,11 @@ KEPT = 5                   # decoded images kept for going back and forth
 
 def load_for_screen(source: str, fit: QSize):
     """(QImage no larger than ``fit``, (width, height) of the original), or ImageSkipped."""
-    image = open_rgb(read_bytes(source), target=(fit.width(), fit.height()))
-    original = image.size
+    data = read_bytes(source)
+    image = open_rgb(data, target=(fit.width(), fit.height()))
+    # JPEGs are decoded at a reduced scale when that still fills the screen: the
+    # original size comes from the header
+    original = image.size if is_url(source) else read_size(source)
     if image.width > fit.width() or image.height > fit.height():
         image.thumbnail((fit.width(), fit.height()))
     return pil_to_qimage(image), original
@@ -87,8 +90,8 @@ class PreviewWindow(QWidget):
         if not 0 <= row < self._count():
             return
         self.row = row
+        self._fit_to_screen()
         if not self.isVisible():
-            self._fit_to_screen()
             self.show()
         self.raise_()
         self.activateWindow()
@@ -196,10 +199,11 @@ class PreviewWindow(QWidget):
             painter.setRenderHint(QPainter.SmoothPixmapTransform)
             painter.drawPixmap(target, pixmap)
         caption = QRect(8, area.bottom(), self.width() - 16, CAPTION_HEIGHT)
-        hint = "←/→ previous/next · Esc closes"
+        hint = "←/→ previous/next · Esc closes" if self.width() >= 600 else ""
+        room = caption.width() - (painter.fontMetrics().horizontalAdvance(hint) + 16 if hint else 0)
         painter.drawText(caption, Qt.AlignVCenter | Qt.AlignLeft,
                          painter.fontMetrics().elidedText(self.windowTitle(), Qt.ElideMiddle,
-                                                          max(0, self.width() - 260)))
+                                                          max(0, room)))
         painter.drawText(caption, Qt.AlignVCenter | Qt.AlignRight, hint)
 
 
