@@ -11,6 +11,7 @@ from typing import Any
 from PyQt5.QtCore import QByteArray
 from PyQt5.QtWidgets import QWidget
 
+from ..api import Setting
 from ..engine import Engine, NodeState
 from ..workflow import Event, Node, Workflow
 
@@ -18,14 +19,17 @@ from ..workflow import Event, Node, Workflow
 class WidgetPanel(QWidget):
     """Base class of widget windows.
 
-    Subclasses build their controls in ``__init__`` (after calling super) and
-    override ``settings_changed`` (refresh controls from ``self.settings``)
-    and ``state_changed`` (show the node's inputs, outputs, view, progress).
+    Subclasses build their controls in ``__init__`` (after calling super),
+    preferably bound to settings with ``imgflow.gui.controls`` (they show the
+    node's settings by themselves), and override ``settings_changed`` (refresh
+    anything else from ``self.settings``) and ``state_changed`` (show the
+    node's inputs, outputs, view, progress).
     """
 
     def __init__(self, host: "PanelHost", parent: QWidget | None = None):
         super().__init__(parent)
         self.host = host
+        self.bindings: list = []        # controls.Binding of the bound controls
         self.setWindowTitle(host.node.title)
 
     @property
@@ -43,6 +47,16 @@ class WidgetPanel(QWidget):
     def set_settings(self, label: str = "", **changes: Any) -> None:
         """Change settings through the host (undoable in the canvas)."""
         self.host.set_settings(changes, label)
+
+    def setting(self, name: str) -> Setting:
+        """The declaration of one of the node's settings."""
+        return self.host.workflow.widget(self.node).setting(name)
+
+    def show_settings(self) -> None:
+        """The node's settings changed: bound controls show them, then ``settings_changed``."""
+        for binding in self.bindings:
+            binding.refresh()
+        self.settings_changed()
 
     # -- hooks ----------------------------------------------------------------
     def settings_changed(self) -> None:
@@ -74,7 +88,7 @@ class PanelHost:
 
     def attach(self, panel: WidgetPanel) -> WidgetPanel:
         self.panel = panel
-        panel.settings_changed()
+        panel.show_settings()
         panel.state_changed(self.engine.state(self.node.id))
         return panel
 
@@ -94,7 +108,7 @@ class PanelHost:
         if self.panel is None or event.item is not self.node:
             return
         if event.kind == "settings_changed":
-            self.panel.settings_changed()
+            self.panel.show_settings()
         elif event.kind == "node_changed":
             self.panel.setWindowTitle(self.node.title)
 

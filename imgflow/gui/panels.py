@@ -33,7 +33,7 @@ class CanvasPanelHost(PanelHost):
 
     def attach(self, panel: WidgetPanel) -> WidgetPanel:
         self.panel = panel
-        self._guard("showing its settings", panel.settings_changed)
+        self._guard("showing its settings", panel.show_settings)
         self._guard("showing its data", panel.state_changed, self.engine.state(self.node.id))
         return panel
 

@@ -107,6 +107,8 @@ class DataTable(Widget):
                 doc="Selected rows: [{'input': i, 'rows': [[start, stop], ...]}]."),
         Setting("sort", list, [], view_only=True,
                 doc="[column name, 'ascending' or 'descending'], or [] for none."),
+        Setting("show_thumbnails", bool, True, view_only=True,
+                doc="Show a small picture in the cells of image columns."),
     )
     panel = "imgflow.widgets.data_table.panel:DataTablePanel"
 

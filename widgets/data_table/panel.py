@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 from PyQt5.QtCore import QItemSelectionModel, QSize, Qt, QTimer
-from PyQt5.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel,
+from PyQt5.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel,
                              QTableView, QTabWidget, QVBoxLayout)
 
 from imgflow.engine import ERROR
+from imgflow.gui import controls
 from imgflow.gui.panel import WidgetPanel
 from imgflow.widgets.common.selection import select_rows, selected_rows as view_selected_rows
 from imgflow.widgets.common.thumbnails import ThumbnailLoader
@@ -83,14 +84,12 @@ class DataTablePanel(WidgetPanel):
         self.tabs = QTabWidget(self)
         self.tabs.setTabBarAutoHide(True)
         self.tabs.currentChanged.connect(lambda _i: self._update_info())
-        self.thumbnails_box = QCheckBox("Show thumbnails", self, checked=True)
-        self.thumbnails_box.setToolTip("Show a small picture in the cells of image columns")
-        self.thumbnails_box.toggled.connect(self._toggle_thumbnails)
         self.info = QLabel(self)
         self.info.setTextInteractionFlags(Qt.TextSelectableByMouse)
         bottom = QHBoxLayout()
         bottom.addWidget(self.info, 1)
-        bottom.addWidget(self.thumbnails_box)
+        self.thumbnails_box = controls.check(bottom, self, "show_thumbnails",
+                                             label="Show thumbnails")
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs, 1)
         layout.addLayout(bottom)
@@ -110,6 +109,7 @@ class DataTablePanel(WidgetPanel):
             self._update_info()
 
     def settings_changed(self) -> None:
+        self._show_thumbnails(self.settings["show_thumbnails"])
         self._apply_sort()
         self._restore_selection()
 
@@ -127,7 +127,7 @@ class DataTablePanel(WidgetPanel):
         self.views = []
         for i, table in enumerate(tables):
             model = TableModel(table, self.loader, self)
-            model.set_show_thumbnails(self.thumbnails_box.isChecked())
+            model.set_show_thumbnails(self.settings["show_thumbnails"])
             view = TableView(model, self.tabs)
             view.selectionModel().selectionChanged.connect(
                 lambda *_, tab=i: self._selection_edited(tab))
@@ -160,10 +160,11 @@ class DataTablePanel(WidgetPanel):
             table = self._tables[i]
             self.info.setText(f"{len(table):,} rows; {table.n_features:,} feature columns")
 
-    def _toggle_thumbnails(self, on: bool) -> None:
-        for view in self.views:
-            view.model().set_show_thumbnails(on)
-            view.set_row_height(on and view.has_images())
+    def _show_thumbnails(self, on: bool) -> None:
+        for view in self.views:       # every settings change comes here: redraw only on a toggle
+            if view.model().show_thumbnails != on:
+                view.model().set_show_thumbnails(on)
+                view.set_row_height(on and view.has_images())
 
     def _refresh_images(self) -> None:
         for view in self.views:

@@ -7,11 +7,11 @@ The tree, its layout and the clusters all come computed in the node's view.
 from __future__ import annotations
 
 from PyQt5.QtCore import Qt
-from PyQt5.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout,
-                             QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton,
-                             QRadioButton, QSpinBox, QVBoxLayout, QWidget)
+from PyQt5.QtWidgets import (QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar,
+                             QPushButton, QVBoxLayout, QWidget)
 
 from imgflow.engine import ERROR, RUNNING, WAITING
+from imgflow.gui import controls
 from imgflow.gui.panel import WidgetPanel
 
 from .dendrogram import DendrogramPlot
@@ -26,55 +26,39 @@ MODES = (("manual", "Manual", "Click a branch to select it; Ctrl-click adds more
 class HierarchicalClusteringPanel(WidgetPanel):
     def __init__(self, host, parent=None):
         super().__init__(host, parent)
-        self.linkage_combo = QComboBox(self)
-        self.linkage_combo.addItems([name.capitalize() for name in LINKAGES])
-        self.linkage_combo.activated.connect(self._linkage_chosen)
+        side = QVBoxLayout()
+        # branch ids belong to one tree: a new linkage makes a new tree
+        self.linkage_combo = controls.combo(
+            side, self, "linkage", label="Linkage:", labels={m: m.capitalize() for m in LINKAGES},
+            undo=lambda method: f"Linkage: {method}", also={"selected": []})
 
-        selection_box = QGroupBox("Selection", self)
-        grid = QFormLayout(selection_box)
-        self.mode_group = QButtonGroup(self)
-        self.mode_buttons = {}
-        for i, (key, label, tip) in enumerate(MODES):
-            self.mode_buttons[key] = QRadioButton(label, selection_box)
-            self.mode_buttons[key].setToolTip(tip)
-            self.mode_group.addButton(self.mode_buttons[key], i)
-        self.mode_group.buttonClicked.connect(self._mode_clicked)
-        self.ratio_spin = QDoubleSpinBox(self, minimum=0.0, maximum=1.0, singleStep=0.05,
-                                         decimals=3)
-        self.ratio_spin.setKeyboardTracking(False)
-        self.ratio_spin.valueChanged.connect(
-            lambda v: self.set_settings("Cut height", selection="height", height_ratio=v))
-        self.top_spin = QSpinBox(self, minimum=1, maximum=10000)
-        self.top_spin.setKeyboardTracking(False)
-        self.top_spin.valueChanged.connect(
-            lambda v: self.set_settings("Top N", selection="top_n", top_n=v))
+        selection_box = controls.radio(side, self, "selection", label="Selection",
+                                       labels={key: label for key, label, _tip in MODES},
+                                       tips={key: tip for key, _label, tip in MODES},
+                                       undo="Selection mode")
+        self.mode_buttons = selection_box.buttons
+        self.ratio_spin = controls.spin(None, self, "height_ratio", step=0.05, decimals=3,
+                                        undo="Cut height", also={"selection": "height"})
+        self.top_spin = controls.spin(None, self, "top_n", undo="Top N",
+                                      also={"selection": "top_n"})
         self.clear_button = QPushButton("Clear selection", self)
         self.clear_button.clicked.connect(
             lambda: self.set_settings("Clear selection", selection="manual", selected=[]))
-        grid.addRow(self.mode_buttons["manual"])
-        grid.addRow(self.mode_buttons["height"], self.ratio_spin)
-        grid.addRow(self.mode_buttons["top_n"], self.top_spin)
-        grid.addRow(self.clear_button)
+        grid = selection_box.layout()
+        grid.addWidget(self.ratio_spin, 1, 1)
+        grid.addWidget(self.top_spin, 2, 1)
+        grid.addWidget(self.clear_button, 3, 0, 1, 2)
 
         display_box = QGroupBox("Display", self)
         form = QFormLayout(display_box)
-        self.label_combo = QComboBox(self)
-        self.label_combo.activated.connect(
-            lambda i: self.set_settings("Labels", label_column=self.label_combo.itemText(i)))
-        self.depth_spin = QSpinBox(self, minimum=0, maximum=200, specialValueText="automatic")
-        self.depth_spin.setKeyboardTracking(False)
-        self.depth_spin.setToolTip("Draw the tree to this depth; deeper branches are drawn "
-                                   "as one leaf with a count")
-        self.depth_spin.valueChanged.connect(
-            lambda v: self.set_settings("Depth", max_depth=v))
-        self.thumbs_box = QCheckBox("Images at the leaves", self)
-        self.thumbs_box.toggled.connect(
-            lambda on: self.set_settings("Images at the leaves", show_thumbnails=on))
+        self.label_combo = controls.combo(form, self, "label_column", label="Labels:",
+                                          choices=(), undo="Labels")
+        self.depth_spin = controls.spin(form, self, "max_depth", label="Depth:",
+                                        special="automatic")
+        self.thumbs_box = controls.check(form, self, "show_thumbnails",
+                                         label="Images at the leaves")
         fit_button = QPushButton("Fit", self)
         fit_button.setToolTip("Show the whole tree (the wheel zooms along the leaves)")
-        form.addRow("Labels:", self.label_combo)
-        form.addRow("Depth:", self.depth_spin)
-        form.addRow(self.thumbs_box)
         form.addRow(fit_button)
 
         self.progress = QProgressBar(self, maximum=1000, textVisible=False)
@@ -86,12 +70,6 @@ class HierarchicalClusteringPanel(WidgetPanel):
         self.plot.cutMoved.connect(self._cut_moved)
         fit_button.clicked.connect(self.plot.fit)
 
-        side = QVBoxLayout()
-        linkage_row = QHBoxLayout()
-        linkage_row.addWidget(QLabel("Linkage:", self))
-        linkage_row.addWidget(self.linkage_combo, 1)
-        side.addLayout(linkage_row)
-        side.addWidget(selection_box)
         side.addWidget(display_box)
         side.addWidget(self.progress)
         side.addWidget(self.info, 1)
@@ -105,14 +83,6 @@ class HierarchicalClusteringPanel(WidgetPanel):
         self.resize(900, 600)
 
     # -- actions ---------------------------------------------------------------------
-    def _linkage_chosen(self, index: int) -> None:
-        # branch ids belong to one tree: a new linkage makes a new tree
-        self.set_settings(f"Linkage: {LINKAGES[index]}", linkage=LINKAGES[index], selected=[])
-
-    def _mode_clicked(self, button) -> None:
-        mode = next(k for k, b in self.mode_buttons.items() if b is button)
-        self.set_settings("Selection mode", selection=mode)
-
     def _branch_clicked(self, node: int, add: bool) -> None:
         view = self.plot.view
         current = list(self.settings["selected"]) if self.settings["selection"] == "manual" else []
@@ -135,18 +105,6 @@ class HierarchicalClusteringPanel(WidgetPanel):
 
     # -- hooks -----------------------------------------------------------------------
     def settings_changed(self) -> None:
-        s = self.settings
-        widgets = (self.ratio_spin, self.top_spin, self.depth_spin, self.thumbs_box)
-        for w in widgets:
-            w.blockSignals(True)
-        self.linkage_combo.setCurrentIndex(LINKAGES.index(s["linkage"]))
-        self.mode_buttons[s["selection"]].setChecked(True)
-        self.ratio_spin.setValue(s["height_ratio"])
-        self.top_spin.setValue(s["top_n"])
-        self.depth_spin.setValue(s["max_depth"])
-        self.thumbs_box.setChecked(s["show_thumbnails"])
-        for w in widgets:
-            w.blockSignals(False)
         self._fill_labels()
 
     def _fill_labels(self) -> None:
@@ -157,9 +115,7 @@ class HierarchicalClusteringPanel(WidgetPanel):
         wanted = self.settings["label_column"]
         if wanted not in names:
             names.insert(0, wanted)
-        self.label_combo.clear()
-        self.label_combo.addItems(names)
-        self.label_combo.setCurrentIndex(names.index(wanted))
+        controls.set_choices(self.label_combo, names)
 
     def state_changed(self, state) -> None:
         busy = state.status in (RUNNING, WAITING)

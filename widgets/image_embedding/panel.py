@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from PyQt5.QtCore import Qt
-from PyQt5.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
-                             QLabel, QLineEdit, QProgressBar, QPushButton, QVBoxLayout)
+from PyQt5.QtWidgets import (QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar,
+                             QPushButton, QVBoxLayout)
 
 from imgflow.engine import ERROR, RUNNING, WAITING
+from imgflow.gui import controls
 from imgflow.gui.panel import WidgetPanel
 
 from . import embedder_choices
@@ -17,40 +18,31 @@ FIRST_COLUMN = "(first image column)"
 class ImageEmbeddingPanel(WidgetPanel):
     def __init__(self, host, parent=None):
         super().__init__(host, parent)
-        self.embedder_combo = QComboBox(self)
-        for model_id, name, description in embedder_choices():
-            self.embedder_combo.addItem(name, model_id)
-            self.embedder_combo.setItemData(self.embedder_combo.count() - 1, description,
-                                            Qt.ToolTipRole)
-        self.embedder_combo.activated.connect(self._embedder_chosen)
+        top = QFormLayout()
+        choices = embedder_choices()
+        names = {model_id: name for model_id, name, _ in choices}
+        self.embedder_combo = controls.combo(
+            top, self, "embedder", label="Embedder:", labels=names,
+            tips={model_id: description for model_id, _, description in choices},
+            undo=lambda model_id: f"Embedder: {names[model_id]}")
         self.description = QLabel(self, wordWrap=True)
         self.description.setStyleSheet("color: #606060;")
+        top.addRow("", self.description)
+        self.column_combo = controls.combo(top, self, "image_column", label="Image column:",
+                                           choices=("",), labels={"": FIRST_COLUMN})
 
         self.remote_box = QGroupBox("Server", self)
-        self.url_edit = QLineEdit(self, placeholderText="http://host:8750 (several: comma-separated)")
-        self.url_edit.editingFinished.connect(
-            lambda: self.set_settings("Server address", server_url=self.url_edit.text().strip()))
-        self.remote_combo = QComboBox(self)
-        for model_id, name, _ in embedder_choices()[:-1]:
-            self.remote_combo.addItem(name.replace(" (offline)", ""), model_id)
-        self.remote_combo.activated.connect(
-            lambda i: self.set_settings("Server model", remote_model=self.remote_combo.itemData(i)))
-        self.token_edit = QLineEdit(self, placeholderText="none")
-        self.token_edit.editingFinished.connect(
-            lambda: self.set_settings("Token file", token_file=self.token_edit.text().strip()))
-        token_button = QPushButton("…", self)
-        token_button.setToolTip("Choose the file holding the server's access token")
-        token_button.clicked.connect(self._choose_token)
-        token_row = QHBoxLayout()
-        token_row.addWidget(self.token_edit, 1)
-        token_row.addWidget(token_button)
         form = QFormLayout(self.remote_box)
-        form.addRow("Address:", self.url_edit)
-        form.addRow("Model:", self.remote_combo)
-        form.addRow("Token file:", token_row)
+        self.url_edit = controls.text(form, self, "server_url", label="Address:",
+                                      placeholder="http://host:8750 (several: comma-separated)",
+                                      undo="Server address")
+        self.remote_combo = controls.combo(
+            form, self, "remote_model", label="Model:", undo="Server model",
+            choices=[model_id for model_id, _, _ in choices[:-1]],
+            labels={model_id: name.replace(" (offline)", "") for model_id, name, _ in choices})
+        self.token_edit = controls.path(form, self, "token_file", mode="open",
+                                        label="Token file:", placeholder="none").edit
 
-        self.column_combo = QComboBox(self)
-        self.column_combo.activated.connect(self._column_chosen)
         self.progress = QProgressBar(self, maximum=1000)
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.clicked.connect(lambda: self.host.engine.cancel(self.node.id))
@@ -58,10 +50,6 @@ class ImageEmbeddingPanel(WidgetPanel):
         self.info.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.info.setAlignment(Qt.AlignLeft | Qt.AlignTop)  # under the progress, not mid-window
 
-        top = QFormLayout()
-        top.addRow("Embedder:", self.embedder_combo)
-        top.addRow("", self.description)
-        top.addRow("Image column:", self.column_combo)
         progress_row = QHBoxLayout()
         progress_row.addWidget(self.progress, 1)
         progress_row.addWidget(self.cancel_button)
@@ -72,30 +60,10 @@ class ImageEmbeddingPanel(WidgetPanel):
         layout.addWidget(self.info, 1)
         self.resize(480, 320)
 
-    # -- actions ---------------------------------------------------------------------
-    def _embedder_chosen(self, index: int) -> None:
-        model_id = self.embedder_combo.itemData(index)
-        self.set_settings(f"Embedder: {self.embedder_combo.itemText(index)}", embedder=model_id)
-
-    def _column_chosen(self, index: int) -> None:
-        name = self.column_combo.itemText(index)
-        self.set_settings("Image column", image_column="" if index == 0 else name)
-
-    def _choose_token(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Token file", self.token_edit.text())
-        if path:
-            self.set_settings("Token file", token_file=path)
-
     # -- hooks -----------------------------------------------------------------------
     def settings_changed(self) -> None:
-        s = self.settings
-        index = self.embedder_combo.findData(s["embedder"])
-        self.embedder_combo.setCurrentIndex(index)
-        self.description.setText(self.embedder_combo.itemData(index, Qt.ToolTipRole) or "")
-        self.remote_box.setVisible(s["embedder"] == "remote")
-        self.url_edit.setText(s["server_url"])
-        self.remote_combo.setCurrentIndex(max(0, self.remote_combo.findData(s["remote_model"])))
-        self.token_edit.setText(s["token_file"])
+        self.description.setText(self.embedder_combo.currentData(Qt.ToolTipRole) or "")
+        self.remote_box.setVisible(self.settings["embedder"] == "remote")
         self._fill_columns()
 
     def _fill_columns(self) -> None:
@@ -104,9 +72,7 @@ class ImageEmbeddingPanel(WidgetPanel):
         wanted = self.settings["image_column"]
         if wanted and wanted not in names:
             names.append(wanted)
-        self.column_combo.clear()
-        self.column_combo.addItems([FIRST_COLUMN] + names)
-        self.column_combo.setCurrentIndex(names.index(wanted) + 1 if wanted else 0)
+        controls.set_choices(self.column_combo, [""] + names, {"": FIRST_COLUMN})
 
     def state_changed(self, state) -> None:
         busy = state.status in (RUNNING, WAITING)

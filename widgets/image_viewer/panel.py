@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 from PyQt5.QtCore import Qt, QTimer
-from PyQt5.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout
+from PyQt5.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout
 
 from imgflow.api import WidgetError
 from imgflow.engine import ERROR
+from imgflow.gui import controls
 from imgflow.gui.panel import WidgetPanel
 from imgflow.widgets.common.selection import select_rows, selected_rows
 from imgflow.widgets.common.thumbnails import ThumbnailLoader
 
-from . import (ImageViewer, choose_image_column, choose_title_column, image_columns,
+from . import (choose_image_column, choose_title_column, image_columns,
                selected_mask, selection_setting, title_columns)
 from .grid import ThumbnailGrid, ThumbnailModel
 from .preview import attach_preview
@@ -38,35 +39,27 @@ class ImageViewerPanel(WidgetPanel):
         self._info_timer.timeout.connect(self._update_info)
         self.loader.ready.connect(lambda _s: self._info_timer.start())
 
-        self.image_combo = QComboBox(self, sizeAdjustPolicy=QComboBox.AdjustToContents)
-        self.image_combo.setToolTip("The column with the images (paths or URLs)")
-        self.image_combo.activated.connect(
-            lambda i: self.set_settings("Image column", image_column=self.image_combo.itemText(i)))
-        self.title_combo = QComboBox(self, sizeAdjustPolicy=QComboBox.AdjustToContents)
-        self.title_combo.setToolTip("The column shown under each image")
-        self.title_combo.activated.connect(
-            lambda i: self.set_settings("Title column", title_column=self.title_combo.itemText(i)))
-        size = ImageViewer.setting("thumbnail_size")
-        self.size_slider = QSlider(Qt.Horizontal, self, minimum=int(size.minimum),
-                                   maximum=int(size.maximum), singleStep=8, pageStep=32)
-        self.size_slider.setFixedWidth(160)
-        self.size_slider.setToolTip("Thumbnail size")
-        self.size_slider.valueChanged.connect(self._size_moved)
         self.info = QLabel(self)
         self.info.setTextInteractionFlags(Qt.TextSelectableByMouse)
 
         self._commit_selection = QTimer(self, singleShot=True, interval=COMMIT_DELAY_MS)
         self._commit_selection.timeout.connect(self._save_selection)
-        self._commit_size = QTimer(self, singleShot=True, interval=300)
-        self._commit_size.timeout.connect(
-            lambda: self.set_settings("Thumbnail size", thumbnail_size=self.size_slider.value()))
-
         bar = QHBoxLayout()
-        for label, control in (("Image:", self.image_combo), ("Title:", self.title_combo),
-                               ("Size:", self.size_slider)):
-            bar.addWidget(QLabel(label, self))
-            bar.addWidget(control)
-            bar.addSpacing(8)
+        self.image_combo = controls.combo(bar, self, "image_column", label="Image:", choices=(),
+                                          undo="Image column",
+                                          tooltip="The column with the images (paths or URLs)")
+        bar.addSpacing(8)
+        self.title_combo = controls.combo(bar, self, "title_column", label="Title:", choices=(),
+                                          undo="Title column",
+                                          tooltip="The column shown under each image")
+        bar.addSpacing(8)
+        self.size_slider = controls.slider(bar, self, "thumbnail_size", label="Size:", step=8,
+                                           page_step=32, undo="Thumbnail size")
+        self.size_slider.valueChanged.connect(self._apply_size)    # shown while dragging
+        self.size_slider.setFixedWidth(160)
+        bar.addSpacing(8)
+        for combo in (self.image_combo, self.title_combo):
+            combo.setSizeAdjustPolicy(QComboBox.AdjustToContents)
         bar.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
@@ -76,12 +69,8 @@ class ImageViewerPanel(WidgetPanel):
 
     # -- hooks ------------------------------------------------------------------
     def settings_changed(self) -> None:
-        size = self.settings["thumbnail_size"]
-        if not self._commit_size.isActive() and self.size_slider.value() != size:
-            self.size_slider.blockSignals(True)
-            self.size_slider.setValue(size)
-            self.size_slider.blockSignals(False)
-        self._apply_size(size)
+        if not self.size_slider.isSliderDown():
+            self._apply_size(self.settings["thumbnail_size"])
         self._show_table(self._table, force=False)
 
     def state_changed(self, state) -> None:
@@ -119,15 +108,9 @@ class ImageViewerPanel(WidgetPanel):
 
     @staticmethod
     def _fill_combo(combo: QComboBox, names: list[str], current: str) -> None:
-        if [combo.itemText(i) for i in range(combo.count())] != names:
-            combo.clear()
-            combo.addItems(names)
+        controls.set_choices(combo, names)
         combo.setCurrentIndex(max(0, combo.findText(current)))
         combo.setEnabled(len(names) > 1)
-
-    def _size_moved(self, size: int) -> None:
-        self._apply_size(size)
-        self._commit_size.start()
 
     def _apply_size(self, size: int) -> None:
         if self.model.size != size or self.grid.iconSize().width() != size:

@@ -4,10 +4,11 @@ from __future__ import annotations
 import os
 
 from PyQt5.QtCore import Qt
-from PyQt5.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel,
+from PyQt5.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel,
                              QProgressBar, QPushButton, QSizePolicy, QStyle, QVBoxLayout)
 
 from imgflow.engine import ERROR
+from imgflow.gui import controls
 from imgflow.gui.panel import WidgetPanel
 
 from . import ImportSummary, with_recent
@@ -33,9 +34,6 @@ class ImportImagesPanel(WidgetPanel):
         self.reload_button.setIcon(self.style().standardIcon(QStyle.SP_BrowserReload))
         self.reload_button.setToolTip("Read the folder again (after files were added or removed)")
         self.reload_button.clicked.connect(self.reload)
-        self.recursive_box = QCheckBox("Include sub-folders (their names become categories)", self)
-        self.recursive_box.toggled.connect(
-            lambda on: self.set_settings("Include sub-folders", recursive=on))
         self.progress = QProgressBar(self, maximum=1000, textVisible=False)
         self.progress.setFixedHeight(8)
         self.info = QLabel(self, wordWrap=True)
@@ -50,7 +48,9 @@ class ImportImagesPanel(WidgetPanel):
         row.addWidget(self.reload_button)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
-        layout.addWidget(self.recursive_box)
+        self.recursive_box = controls.check(layout, self, "recursive", undo="Include sub-folders",
+                                            label="Include sub-folders (their names become "
+                                                  "categories)")
         layout.addWidget(self.progress)
         layout.addWidget(self.info, 1)
         self.resize(560, 170)
@@ -104,9 +104,6 @@ class ImportImagesPanel(WidgetPanel):
         if not folders:
             self.folder_combo.addItem("(no folder chosen)", "")
         self.folder_combo.setCurrentIndex(0)
-        self.recursive_box.blockSignals(True)
-        self.recursive_box.setChecked(self.settings["recursive"])
-        self.recursive_box.blockSignals(False)
 
     def state_changed(self, state) -> None:
         busy = state.busy
