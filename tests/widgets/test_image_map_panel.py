@@ -145,6 +145,9 @@ def test_colour_by_a_category_colours_points_and_lists_the_kinds(qtbot, mapped):
     colors = panel.plot.layer.colors
     assert len({c.name() for c in colors}) == 4
     assert all(name in panel.legend.text() for name in set(table.column("kind").data))
+    engine.workflow.set_settings(node, {"color_by": ""})     # undo, a load, another window
+    assert panel.color_combo.currentText() == "(none)"
+    assert all(c is None for c in panel.plot.layer.colors) and panel.legend.text() == ""
 
 
 def test_changing_the_method_and_layout_lays_out_again(qtbot, mapped):

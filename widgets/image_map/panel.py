@@ -11,13 +11,14 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt5.QtCore import Qt, QTimer
 from PyQt5.QtGui import QColor
-from PyQt5.QtWidgets import (QButtonGroup, QComboBox, QFormLayout, QHBoxLayout, QLabel,
-                             QProgressBar, QPushButton, QSlider, QSpinBox, QVBoxLayout, QWidget)
+from PyQt5.QtWidgets import (QButtonGroup, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
+                             QPushButton, QSlider, QVBoxLayout, QWidget)
 
 from imgflow.engine import ERROR, RUNNING, WAITING
+from imgflow.gui import controls
 from imgflow.gui.panel import WidgetPanel
 
-from . import LAYOUTS, ImageMap, MapView, selection_setting
+from . import MapView, selection_setting
 from .plot import MapPlot
 from .projection import METHODS
 
@@ -43,27 +44,20 @@ class ImageMapPanel(WidgetPanel):
     def __init__(self, host, parent=None):
         super().__init__(host, parent)
         self._view: MapView | None = None
-        self.method_combo = QComboBox(self)
-        self.method_combo.addItems(list(METHODS.values()))
-        self.method_combo.setToolTip(ImageMap.setting("method").doc)
-        self.method_combo.activated.connect(
-            lambda i: self.set_settings("Method", method=list(METHODS)[i]))
-        self.layout_combo = QComboBox(self)
-        self.layout_combo.addItems(["Scatter", "Grid"])
-        self.layout_combo.setToolTip(ImageMap.setting("layout").doc)
-        self.layout_combo.activated.connect(
-            lambda i: self.set_settings("Layout", layout=LAYOUTS[i]))
-        self.color_combo = QComboBox(self)
-        self.color_combo.setToolTip(ImageMap.setting("color_by").doc)
-        self.color_combo.activated.connect(self._color_chosen)
-        seed = ImageMap.setting("seed")
-        self.seed_spin = QSpinBox(self, minimum=int(seed.minimum), maximum=int(seed.maximum))
-        self.seed_spin.setKeyboardTracking(False)
-        self.seed_spin.setToolTip(seed.doc)
-        self.seed_spin.valueChanged.connect(lambda v: self.set_settings("Seed", seed=v))
+        form = QFormLayout()
+        self.method_combo = controls.combo(form, self, "method", label="Method:", labels=METHODS,
+                                           undo="Method")
+        self.layout_combo = controls.combo(form, self, "layout", label="Layout:",
+                                           labels={"scatter": "Scatter", "grid": "Grid"},
+                                           undo="Layout")
+        # the columns come with the data: set_choices fills them when it arrives
+        self.color_combo = controls.combo(form, self, "color_by", label="Colour by:",
+                                          choices=("",), labels={"": NONE}, undo="Colour by")
+        self.seed_spin = controls.spin(form, self, "seed", label="Seed:", undo="Seed")
         self.size_slider = QSlider(Qt.Horizontal, self, minimum=24, maximum=160, value=64)
         self.size_slider.setToolTip("Thumbnail size on the screen")
         self.size_slider.valueChanged.connect(lambda v: self.plot.set_thumbnail_size(v))
+        form.addRow("Images:", self.size_slider)
 
         self.plot = MapPlot(self)
         self.plot.selectionMade.connect(self._selection_made)
@@ -82,12 +76,6 @@ class ImageMapPanel(WidgetPanel):
         clear_button = QPushButton("Clear selection", self)
         clear_button.clicked.connect(lambda: self.set_settings("Clear selection", selection=[]))
 
-        form = QFormLayout()
-        form.addRow("Method:", self.method_combo)
-        form.addRow("Layout:", self.layout_combo)
-        form.addRow("Colour by:", self.color_combo)
-        form.addRow("Seed:", self.seed_spin)
-        form.addRow("Images:", self.size_slider)
         self.progress = QProgressBar(self, maximum=1000, textVisible=False)
         self.progress.setFixedHeight(8)
         self.legend = QLabel(self, wordWrap=True)
@@ -112,10 +100,6 @@ class ImageMapPanel(WidgetPanel):
         self.resize(1000, 680)
 
     # -- actions ----------------------------------------------------------------------
-    def _color_chosen(self, index: int) -> None:
-        text = self.color_combo.itemText(index)
-        self.set_settings("Colour by", color_by="" if text == NONE else text)
-
     def _selection_made(self, mask: np.ndarray, add: bool) -> None:
         view = self._view
         if view is None:
@@ -133,13 +117,6 @@ class ImageMapPanel(WidgetPanel):
 
     # -- hooks ------------------------------------------------------------------------
     def settings_changed(self) -> None:
-        s = self.settings
-        for w in (self.seed_spin,):
-            w.blockSignals(True)
-        self.method_combo.setCurrentIndex(list(METHODS).index(s["method"]))
-        self.layout_combo.setCurrentIndex(LAYOUTS.index(s["layout"]))
-        self.seed_spin.setValue(s["seed"])
-        self.seed_spin.blockSignals(False)
         self._fill_colors()
         self._apply_colors()
 
@@ -182,14 +159,11 @@ class ImageMapPanel(WidgetPanel):
         self._apply_colors()
 
     def _fill_colors(self) -> None:
-        names = [NONE] + (list(self._view.color_columns) if self._view else [])
-        wanted = self.settings["color_by"] or NONE
+        names = [""] + (list(self._view.color_columns) if self._view else [])
+        wanted = self.settings["color_by"]
         if wanted not in names:
-            names.append(wanted)
-        if [self.color_combo.itemText(i) for i in range(self.color_combo.count())] != names:
-            self.color_combo.clear()
-            self.color_combo.addItems(names)
-        self.color_combo.setCurrentIndex(names.index(wanted))
+            names.append(wanted)         # a column the data lacks: shown, coloured by nothing
+        controls.set_choices(self.color_combo, names, labels={"": NONE})
 
     def _apply_colors(self) -> None:
         view = self._view
