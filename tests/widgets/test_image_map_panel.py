@@ -168,3 +168,26 @@ def test_bad_input_shows_the_reason_in_the_window(qtbot, mapped):
     engine.invalidate(source.id)
     qtbot.waitUntil(lambda: "t-SNE needs at least 5 rows; the data has 2" in panel.info.text(),
                     timeout=20000)
+
+
+def test_double_clicking_a_point_previews_its_image_and_space_the_selected(qtbot, mapped):
+    panel, engine, node, table, codes = mapped
+    at = QPointF(screen_point(panel, *panel._view.xy[6]))
+    viewport = panel.plot.viewport()
+    # what a real double-click delivers (QTest's sends a second press instead of a release)
+    for kind, buttons in ((QEvent.MouseButtonPress, Qt.LeftButton),
+                          (QEvent.MouseButtonRelease, Qt.NoButton),
+                          (QEvent.MouseButtonDblClick, Qt.LeftButton),
+                          (QEvent.MouseButtonRelease, Qt.NoButton)):
+        QApplication.sendEvent(viewport, QMouseEvent(kind, at, Qt.LeftButton, buttons,
+                                                     Qt.NoModifier))
+    qtbot.waitUntil(lambda: panel.preview.isVisible() and panel.preview.current is not None)
+    assert panel.preview.row == 6 and panel.preview.current[1] == (64, 48)
+    assert node.settings["selection"] == [table.column("image").data[6]]   # the first click
+    qtbot.keyClick(panel.preview, Qt.Key_Escape)
+    assert not panel.preview.isVisible()
+    engine.workflow.set_settings(node, {"selection": [table.column("image").data[9]]})
+    qtbot.waitUntil(lambda: engine.is_idle() and panel.plot.layer.selected[9])
+    qtbot.keyClick(panel, Qt.Key_Space)
+    assert panel.preview.isVisible() and panel.preview.row == 9
+    panel.preview.close()

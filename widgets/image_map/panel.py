@@ -18,6 +18,8 @@ from imgflow.engine import ERROR, RUNNING, WAITING
 from imgflow.gui import controls
 from imgflow.gui.panel import WidgetPanel
 
+from imgflow.widgets.image_viewer.preview import PreviewWindow
+
 from . import MapView, selection_setting
 from .plot import MapPlot
 from .projection import METHODS
@@ -61,6 +63,10 @@ class ImageMapPanel(WidgetPanel):
 
         self.plot = MapPlot(self)
         self.plot.selectionMade.connect(self._selection_made)
+        # a double-click on a point (or Space) shows its image at full size, as in Image Viewer
+        self.preview = PreviewWindow(self)
+        self.preview.set_items(self._count, self._source, self._title)
+        self.plot.pointActivated.connect(self.preview.show_row)
         self.tool_group = QButtonGroup(self)
         tools = QHBoxLayout()
         self.tool_buttons = {}
@@ -114,6 +120,24 @@ class ImageMapPanel(WidgetPanel):
         rows = np.flatnonzero(mask)
         self.set_settings("Select points",
                           selection=selection_setting(view.table, view.image_column, rows))
+
+    def keyPressEvent(self, event) -> None:
+        """Space previews the selected images' first (arrows then go through the rows)."""
+        chosen = np.flatnonzero(self.plot.layer.selected)
+        if event.key() == Qt.Key_Space and self._view is not None and len(chosen):
+            self.preview.show_row(int(chosen[0]))
+        else:
+            super().keyPressEvent(event)
+
+    def _count(self) -> int:
+        return 0 if self._view is None or self._view.images is None else len(self._view.xy)
+
+    def _source(self, row: int):
+        return self._view.images[row] if self._count() else None
+
+    def _title(self, row: int) -> str:
+        labels = _labels(self._view) if self._count() else None
+        return "" if labels is None or labels[row] is None else str(labels[row])
 
     # -- hooks ------------------------------------------------------------------------
     def settings_changed(self) -> None:

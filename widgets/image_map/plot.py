@@ -115,6 +115,7 @@ class ThumbnailLayer(pg.GraphicsObject):
 class MapViewBox(pg.ViewBox):
     """Left-drag selects (rectangle or lasso), wheel zooms, middle or right drag pans."""
     selectionMade = pyqtSignal(object, bool)     # mask of the points, whether to add
+    pointActivated = pyqtSignal(int)             # a point double-clicked: its row
 
     def __init__(self):
         super().__init__(enableMenu=False)
@@ -165,7 +166,12 @@ class MapViewBox(pg.ViewBox):
     def mouseClickEvent(self, ev) -> None:
         if ev.button() == Qt.LeftButton:
             ev.accept()
-            self.selectionMade.emit(self._nearest(ev.pos()), _adds(ev.modifiers()))
+            near = self._nearest(ev.pos())
+            if ev.double():
+                if near.any():
+                    self.pointActivated.emit(int(np.flatnonzero(near)[0]))
+                return
+            self.selectionMade.emit(near, _adds(ev.modifiers()))
         else:
             super().mouseClickEvent(ev)
 
@@ -200,9 +206,17 @@ class _AsLeftDrag:
         return getattr(self._ev, name)
 
 
+class _Dots(pg.ScatterPlotItem):
+    """The points; clicks go through to the view box, which selects (pyqtgraph's would stop them)."""
+
+    def mouseClickEvent(self, ev) -> None:
+        ev.ignore()
+
+
 class MapPlot(pg.PlotWidget):
     """The map: dots coloured by category, thumbnails over them, selection by mouse."""
     selectionMade = pyqtSignal(object, bool)
+    pointActivated = pyqtSignal(int)
 
     def __init__(self, parent=None):
         self.box = MapViewBox()
@@ -211,11 +225,12 @@ class MapPlot(pg.PlotWidget):
         self.plotItem.hideAxis("left")
         self.plotItem.hideAxis("bottom")
         self.loader = ThumbnailLoader(self)
-        self.dots = pg.ScatterPlotItem(size=7, pxMode=True, hoverable=True, tip=self._tip)
+        self.dots = _Dots(size=7, pxMode=True, hoverable=True, tip=self._tip)
         self.box.addItem(self.dots)
         self.layer = ThumbnailLayer(self.loader)
         self.box.addItem(self.layer, ignoreBounds=True)
         self.box.selectionMade.connect(self.selectionMade)
+        self.box.pointActivated.connect(self.pointActivated)
         self.box.sigRangeChanged.connect(self._range_changed)
         self._repaint = QTimer(self, singleShot=True, interval=40)
         self._repaint.timeout.connect(self.layer.update)
