@@ -25,7 +25,7 @@ from .plot import MapPlot
 from .projection import METHODS
 
 NONE = "(none)"
-TOOLS = (("rectangle", "Select", "Drag a rectangle to select (Shift or Ctrl adds)"),
+TOOLS = (("rectangle", "Rectangle", "Drag a rectangle to select (Shift or Ctrl adds)"),
          ("lasso", "Lasso", "Draw round the points to select (Shift or Ctrl adds)"),
          ("pan", "Pan", "Drag to move the map (the wheel zooms)"))
 
