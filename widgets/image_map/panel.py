@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt5.QtCore import Qt, QTimer
+from PyQt5.QtCore import QSize, Qt, QTimer
 from PyQt5.QtGui import QColor
 from PyQt5.QtWidgets import (QButtonGroup, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
                              QPushButton, QSlider, QVBoxLayout, QWidget)
@@ -103,7 +103,10 @@ class ImageMapPanel(WidgetPanel):
         layout.addWidget(self.plot, 1)
         self._waiting = QTimer(self, singleShot=True, interval=300)   # no flicker on quick runs
         self._waiting.timeout.connect(lambda: self.progress.setVisible(True))
-        self.resize(1000, 680)
+        self.resize(self.sizeHint())
+
+    def sizeHint(self) -> QSize:
+        return QSize(1000, 680)      # the canvas opens a window at its size hint: room for a map
 
     # -- actions ----------------------------------------------------------------------
     def _selection_made(self, mask: np.ndarray, add: bool) -> None:

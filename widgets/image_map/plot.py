@@ -16,6 +16,7 @@ from PyQt5.QtGui import QColor, QPainterPath, QPen, QPolygonF
 from imgflow.widgets.common.thumbnails import ThumbnailLoader
 
 MAX_THUMBNAILS = 600          # drawn at once, at most
+OVERLAP = 0.67                # one thumbnail per this share of its size, on the screen
 SELECTED_COLOR = QColor(30, 110, 230)
 PLAIN_COLOR = QColor(120, 120, 120)
 
@@ -90,7 +91,8 @@ class ThumbnailLayer(pg.GraphicsObject):
         # selected images first, so that they are the ones shown where images crowd
         visible = np.concatenate([visible[self.selected[visible]],
                                   visible[~self.selected[visible]]])
-        self.shown = spread_subset(screen, visible, size)
+        # images may overlap by a third, so a crowded map still shows most of them
+        self.shown = spread_subset(screen, visible, size * OVERLAP)
         painter.save()
         painter.resetTransform()
         painter.setRenderHint(painter.SmoothPixmapTransform)
