@@ -1,4 +1,4 @@
-"""Image Viewer's preview: Space or double-click opens an image at full size; keys move and close."""
+"""Image Viewer's preview: Space or a double-click opens an image at full size; keys move, close."""
 from __future__ import annotations
 
 import threading
@@ -7,7 +7,6 @@ import pytest
 from PIL import Image
 from PyQt5.QtCore import QItemSelectionModel, QSize, Qt
 
-from imgflow.api import Context
 from imgflow.engine import Engine
 from imgflow.registry import Registry
 from imgflow.workflow import Workflow

@@ -209,7 +209,7 @@ class _AsLeftDrag:
 
 
 class _Dots(pg.ScatterPlotItem):
-    """The points; clicks go through to the view box, which selects (pyqtgraph's would stop them)."""
+    """The points; a click goes through to the view box, which selects (pyqtgraph would keep it)."""
 
     def mouseClickEvent(self, ev) -> None:
         ev.ignore()
