@@ -20,11 +20,12 @@ this size (17.2 s against 29.8 s), and theta 0.8 saved no CPU.
 
 Measured with this script (the whole compute: normalise, 50 principal
 components, t-SNE), while other engineers' test suites shared the 2 cores:
-  t-SNE  38.0 s wall, 35.0 s CPU (load 3); 48.7 s wall, 40.2 s CPU (load 6-9)
+  t-SNE  22.4 s wall, 34.7 s CPU (load 2.3, i.e. the 2 cores about free);
+         38.0-49.0 s wall, 35-44 s CPU when other suites kept both cores busy (load 3-9)
   grid snapping of the 5,000 points after it  0.75-1.5 s
   PCA    2.4 s
-The CPU time, about 35-41 s, spread over the 2 cores, puts an idle machine at
-about 20-25 s (openTSNE alone at load 2: 17.2 s wall, 30.5 s CPU).
+Of the 22.4 s, normalising and 50 principal components take about 3.4 s and
+openTSNE about 16 s (27 s of CPU on 2 threads).
 """
 from __future__ import annotations
 
