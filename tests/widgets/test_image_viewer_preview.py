@@ -11,7 +11,7 @@ from imgflow.engine import Engine
 from imgflow.registry import Registry
 from imgflow.workflow import Workflow
 from imgflow.widgets.image_viewer import ImageViewer
-from imgflow.widgets.image_viewer import preview as preview_module
+from imgflow.widgets.common import preview as preview_module
 from imgflow.widgets.import_images import ImportImages
 from tests.support.images import make_image_tree
 from tests.support.panels import show_panel

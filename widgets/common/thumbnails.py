@@ -213,6 +213,9 @@ class ThumbnailLoader(QObject):
             return self.mark("broken", size)
         return self.thumbnail(source, size) or self.mark("loading", size)
 
+    def is_loading(self, source: str, size: int) -> bool:
+        return (source, load_size(size)) in self._asked
+
     def clear_pending(self) -> None:
         """Forget queued requests (rows scrolled out of view); asked again when shown."""
         with self._queue.lock:

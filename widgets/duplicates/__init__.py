@@ -76,7 +76,7 @@ def pixel_check(table: Table, compare_pixels: bool, ctx: Context):
         ctx.warning("The data has no image column, so pairs are judged by the threshold "
                     "alone; lower it to about 0.1 to avoid joining different photos.")
         return None
-    from imgflow.widgets.image_embedding.run import resolve
+    from imgflow.widgets.common.images import resolve
 
     from .pixels import PixelCheck
     sources = [resolve(s, ctx.workflow_dir) for s in _images(table)]

@@ -18,7 +18,7 @@ from imgflow.engine import ERROR, RUNNING, WAITING
 from imgflow.gui import controls
 from imgflow.gui.panel import WidgetPanel
 
-from imgflow.widgets.image_viewer.preview import PreviewWindow
+from imgflow.widgets.common.preview import PreviewWindow
 
 from . import MapView, selection_setting
 from .plot import MapPlot

@@ -14,7 +14,7 @@ from imgflow.widgets.common.thumbnails import ThumbnailLoader
 from . import (choose_image_column, choose_title_column, image_columns,
                selected_mask, selection_setting, title_columns)
 from .grid import ThumbnailGrid, ThumbnailModel
-from .preview import attach_preview
+from imgflow.widgets.common.preview import attach_preview
 
 COMMIT_DELAY_MS = 150      # a rubber-band drag is one change, not one per row crossed
 

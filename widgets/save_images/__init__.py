@@ -88,7 +88,7 @@ def reason(exc: BaseException) -> str:
 
 def save_images(table: Table, settings: dict, ctx: Context) -> Result:
     from imgflow.embedders.images import ImageSkipped, read_bytes
-    from imgflow.widgets.image_embedding.run import image_column, resolve
+    from imgflow.widgets.common.images import image_column, resolve
 
     from .writing import encode, save_bytes
 
