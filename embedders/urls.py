@@ -66,6 +66,9 @@ def download(url: str, *, max_bytes: int, connect_timeout: float,
         raise DownloadFailed("too many redirects")
     except DownloadFailed:
         raise
+    except ssl.SSLCertVerificationError:
+        raise DownloadFailed("cannot download (the site's certificate is not "
+                             "valid)") from None
     except (OSError, http.client.HTTPException, ValueError):
         if watchdog.expired:
             raise DownloadFailed("download timed out") from None
@@ -81,11 +84,7 @@ def _get(url, watchdog, max_bytes, connect_timeout, read_timeout) -> bytes | str
         raise DownloadFailed("refused: not an http(s) address")
     https = parts.scheme.lower() == "https"
     port = parts.port or (443 if https else 80)
-    ip = _checked_address(parts.hostname, port)
-    try:
-        sock = socket.create_connection((str(ip), port), connect_timeout)
-    except socket.timeout:
-        raise DownloadFailed("download timed out") from None
+    sock = _connect(_checked_addresses(parts.hostname, port), port, connect_timeout)
     sock.settimeout(read_timeout)
     if https:   # the TLS socket takes the plain one's place: watch it, then shake hands
         sock = _tls_context().wrap_socket(sock, server_hostname=parts.hostname,
@@ -114,8 +113,8 @@ def _get(url, watchdog, max_bytes, connect_timeout, read_timeout) -> bytes | str
         conn.close()
 
 
-def _checked_address(host: str, port: int):
-    """The address to connect to, refused when not public and not allowed."""
+def _checked_addresses(host: str, port: int) -> list:
+    """The addresses to connect to, refused when not public and not allowed."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
@@ -127,7 +126,20 @@ def _checked_address(host: str, port: int):
     if hidden and not private_urls_allowed():
         raise DownloadFailed(f"refused: {hidden[0]} is a private or local address "
                              f"(set {ALLOW_PRIVATE_ENV}=1 to allow)")
-    return addresses[0]
+    return addresses
+
+
+def _connect(addresses: list, port: int, timeout: float) -> socket.socket:
+    """A connection to the first of ``addresses`` that answers."""
+    error: OSError = OSError("no address")
+    for ip in addresses:
+        try:
+            return socket.create_connection((str(ip), port), timeout)
+        except socket.timeout:
+            raise DownloadFailed("download timed out") from None
+        except OSError as exc:
+            error = exc
+    raise error
 
 
 def _read_body(response, max_bytes: int, watchdog: "_Watchdog") -> bytes:
