@@ -24,27 +24,33 @@ TIMEOUT = 30
 EMBED = f"/v1/models/{MODEL}/embed"
 
 
-def _server(*args):
-    proc = ServerProcess(*args).wait_ready()
+@pytest.fixture(scope="module")
+def _servers():
+    """Both servers of this module, started at once so their start-ups overlap."""
+    procs = {
+        # default limits except --max-concurrent 2: the issue's counts (33 slow
+        # bodies for 32 places) scaled down to 3 for 2
+        "plain": ServerProcess("--max-concurrent", "2"),
+        # short deadlines and a small per-client cap, to see them act
+        "strict": ServerProcess("--max-concurrent", "2", "--header-timeout", "1",
+                                "--read-timeout", "1", "--body-timeout", "2.5",
+                                "--max-connections-per-client", "8"),
+    }
     try:
-        yield proc.url
+        yield {name: p.wait_ready().url for name, p in procs.items()}
     finally:
-        proc.stop()
+        for p in procs.values():
+            p.stop()
 
 
-@pytest.fixture(scope="module")
-def plain():
-    """Default limits except --max-concurrent 2: the issue's counts (33 slow
-    bodies for 32 slots) scaled down to 3 for 2."""
-    yield from _server("--max-concurrent", "2")
+@pytest.fixture
+def plain(_servers):
+    return _servers["plain"]
 
 
-@pytest.fixture(scope="module")
-def strict():
-    """Short deadlines and a small per-client cap, to see them act."""
-    yield from _server("--max-concurrent", "2", "--header-timeout", "1",
-                       "--read-timeout", "1", "--body-timeout", "2.5",
-                       "--max-connections-per-client", "8")
+@pytest.fixture
+def strict(_servers):
+    return _servers["strict"]
 
 
 def address(url: str) -> tuple[str, int]:
