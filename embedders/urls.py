@@ -23,6 +23,7 @@ import os
 import socket
 import ssl
 import threading
+from typing import Callable
 from urllib.parse import urljoin, urlsplit
 
 ALLOW_PRIVATE_ENV = "IMGFLOW_ALLOW_PRIVATE_URLS"
@@ -35,14 +36,25 @@ class DownloadFailed(Exception):
     """A download that did not succeed; str(e) is a short human reason."""
 
 
-def private_urls_allowed() -> bool:
-    """The user's choice to let URL images come from private addresses.
+_user_allows: Callable[[], bool] = lambda: False
 
-    One switch, read at each check: the environment variable
-    IMGFLOW_ALLOW_PRIVATE_URLS=1 (a user settings page may set it later).
-    """
-    return os.environ.get(ALLOW_PRIVATE_ENV, "").strip().lower() in {
-        "1", "true", "yes", "on"}
+
+def set_user_policy(allows: Callable[[], bool]) -> None:
+    """Where the user's own choice is kept (the app's user settings, which this
+    package knows nothing of): ``allows()`` is asked at each check."""
+    global _user_allows
+    _user_allows = allows
+
+
+def private_urls_allowed() -> bool:
+    """The user's choice to let URL images come from private addresses: their
+    settings (Preferences → Network), or IMGFLOW_ALLOW_PRIVATE_URLS=1 for one run."""
+    if os.environ.get(ALLOW_PRIVATE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}:
+        return True
+    try:
+        return bool(_user_allows())
+    except Exception:   # an unreadable settings file allows nothing
+        return False
 
 
 def is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
@@ -125,7 +137,8 @@ def _checked_addresses(host: str, port: int) -> list:
     # every address the name has must pass: the connection might reach any
     if hidden and not private_urls_allowed():
         raise DownloadFailed(f"refused: {hidden[0]} is a private or local address "
-                             f"(set {ALLOW_PRIVATE_ENV}=1 to allow)")
+                             "(allow private addresses in Preferences → Network, "
+                             f"or set {ALLOW_PRIVATE_ENV}=1)")
     return addresses
 
 

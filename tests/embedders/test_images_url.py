@@ -204,7 +204,8 @@ def test_loopback_addresses_are_refused_unless_allowed(secret, monkeypatch):
     with pytest.raises(ImageSkipped) as info:
         read_bytes(url)
     assert str(info.value) == ("refused: 127.0.0.1 is a private or local address "
-                               "(set IMGFLOW_ALLOW_PRIVATE_URLS=1 to allow)")
+                               "(allow private addresses in Preferences → Network, "
+                               "or set IMGFLOW_ALLOW_PRIVATE_URLS=1)")
     assert hits == []
     monkeypatch.setenv(urls.ALLOW_PRIVATE_ENV, "1")
     assert open_rgb(read_bytes(url)).size == (40, 30) and hits == ["/admin"]
@@ -234,3 +235,19 @@ def test_each_redirect_is_checked_again(server, secret, monkeypatch):
 def test_which_addresses_count_as_public(address, public):
     import ipaddress
     assert urls.is_public(ipaddress.ip_address(address)) is public
+
+
+def test_the_users_own_setting_allows_private_addresses(secret, monkeypatch):
+    """The switch the user flips in Preferences → Network (their settings file, never a workflow's)."""
+    import imgflow.widgets  # noqa: F401  (connects the loaders to the user's settings)
+    from imgflow import user_settings
+    url, hits = secret
+    monkeypatch.delenv(urls.ALLOW_PRIVATE_ENV, raising=False)
+    with pytest.raises(ImageSkipped, match="refused: 127.0.0.1"):
+        read_bytes(url)
+    user_settings.allow_private_urls(True)
+    assert open_rgb(read_bytes(url)).size == (40, 30) and hits == ["/admin"]
+    user_settings.allow_private_urls(False)
+    with pytest.raises(ImageSkipped, match="refused: 127.0.0.1"):
+        read_bytes(url)
+    assert hits == ["/admin"]
