@@ -29,7 +29,8 @@ class Document(QObject):
         self.workflow = workflow
         self.path: Path | None = Path(path) if path else None
         self.poster = QtPoster(self)
-        self.engine = Engine(workflow, post=self.poster, workflow_path=self.path)
+        self.engine = Engine(workflow, post=self.poster, workflow_path=self.path,
+                             manual_apply=True)   # "Apply automatically" off holds a node
         self.undo_stack = QUndoStack(self)
         # A restored recovery file holds work never saved: modified until saved.
         self._recovered = recovered

@@ -26,6 +26,7 @@ class Node:
     settings: dict[str, Any] = field(default_factory=dict)
     panel_state: dict[str, Any] = field(default_factory=dict)   # window geometry and the like
     placeholder: dict[str, Any] | None = None   # the raw saved node when its widget is missing
+    auto_apply: bool = True      # off: changes wait for Apply (widgets with apply_control)
 
     @property
     def is_placeholder(self) -> bool:
@@ -55,7 +56,7 @@ class EventKind(StrEnum):
     """What changed; str-valued, so listeners may compare with the plain words."""
     NODE_ADDED = "node_added"
     NODE_REMOVED = "node_removed"
-    NODE_CHANGED = "node_changed"           # title or position
+    NODE_CHANGED = "node_changed"           # title, position or auto_apply (then changed names it)
     SETTINGS_CHANGED = "settings_changed"
     LINK_ADDED = "link_added"
     LINK_REMOVED = "link_removed"
@@ -192,6 +193,13 @@ class Workflow:
             return
         node.settings = {**node.settings, **validated}
         self._emit(EventKind.SETTINGS_CHANGED, node, changed)
+
+    def set_auto_apply(self, node: Node | int, on: bool) -> None:
+        """Whether the node's changes run at once (True) or wait for Apply."""
+        node = self.node(node)
+        if node.auto_apply != bool(on):
+            node.auto_apply = bool(on)
+            self._emit(EventKind.NODE_CHANGED, node, ("auto_apply",))
 
     def set_panel_state(self, node: Node | int, state: dict[str, Any]) -> None:
         self.node(node).panel_state = copy.deepcopy(state)
