@@ -64,6 +64,7 @@ class InsertFragment(QUndoCommand):
             node = self.wf.add_node(old.widget_id, old.title,
                                     (old.position[0] + dx, old.position[1] + dy), old.settings)
             self.wf.set_panel_state(node, old.panel_state)
+            self.wf.set_auto_apply(node, old.auto_apply)
             new_ids[old.id] = node
             self.nodes.append(node)
         for l in self.fragment.links.values():
@@ -221,6 +222,18 @@ class SetSettings(QUndoCommand):
 
     def undo(self) -> None:
         self.wf.set_settings(self.node, self.old)
+
+
+class SetAutoApply(QUndoCommand):
+    def __init__(self, wf: Workflow, node: Node, on: bool):
+        super().__init__(f"Apply automatically: {'on' if on else 'off'}")
+        self.wf, self.node, self.on = wf, node, on
+
+    def redo(self) -> None:
+        self.wf.set_auto_apply(self.node, self.on)
+
+    def undo(self) -> None:
+        self.wf.set_auto_apply(self.node, not self.on)
 
 
 class AddAnnotation(QUndoCommand):

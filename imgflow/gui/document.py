@@ -114,6 +114,17 @@ class Document(QObject):
         if any(node.settings.get(k) != v for k, v in changes.items()):
             self.push(commands.SetSettings(self.workflow, node, changes, label))
 
+    def reset_settings(self, node: Node) -> None:
+        """Every setting of the node back to its default: one undo step."""
+        changes = self.workflow.reset_changes(node)
+        if changes:
+            self.push(commands.SetSettings(self.workflow, node, changes,
+                                           f"Reset settings of {node.title}"))
+
+    def set_auto_apply(self, node: Node, on: bool) -> None:
+        if node.auto_apply != on:
+            self.push(commands.SetAutoApply(self.workflow, node, on))
+
     def add_annotation(self, kind: str, geometry, text: str = "", style=None) -> Annotation:
         command = commands.AddAnnotation(self.workflow, kind, geometry, text, style)
         self.push(command)

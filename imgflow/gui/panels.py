@@ -31,8 +31,15 @@ class CanvasPanelHost(PanelHost):
     def apply_settings(self, changes: dict[str, Any], label: str) -> None:
         self.document.set_settings(self.node, changes, label)
 
+    def reset_settings(self) -> None:
+        self.document.reset_settings(self.node)
+
+    def set_auto_apply(self, on: bool) -> None:
+        self.document.set_auto_apply(self.node, on)
+
     def attach(self, panel: WidgetPanel) -> WidgetPanel:
         self.panel = panel
+        self._guard("adding its buttons", panel.add_bar)
         self._guard("showing its settings", panel.show_settings)
         self._guard("showing its data", panel.state_changed, self.engine.state(self.node.id))
         return panel

@@ -237,6 +237,7 @@ class CanvasScene(QGraphicsScene):
             node = node_item.node
             menu.addAction("Open", lambda: self.node_open_requested.emit(node))
             menu.addAction("Rename", node_item.title.start_edit)
+            self._add_node_settings_actions(menu, node)
             menu.addSeparator()
             menu.addAction("Remove", lambda: self.document.remove([node]))
         elif isinstance(item, LinkItem):
@@ -252,6 +253,14 @@ class CanvasScene(QGraphicsScene):
             self.canvas_menu_requested.emit(event.screenPos())
             return
         menu.exec_(event.screenPos())
+
+    def _add_node_settings_actions(self, menu: QMenu, node: Node) -> None:
+        """Reset Settings (when any differs from its default) and Apply (when changes wait)."""
+        reset = menu.addAction("Reset Settings", lambda: self.document.reset_settings(node))
+        reset.setEnabled(bool(self.document.workflow.reset_changes(node)))
+        engine = self.document.engine
+        if engine.is_pending(node.id):
+            menu.addAction("Apply", lambda: engine.apply(node.id))
 
     # -- requests from items and gestures ---------------------------------------
     def rename_requested(self, item: NodeItem, title: str) -> None:

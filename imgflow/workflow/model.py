@@ -194,6 +194,14 @@ class Workflow:
         node.settings = {**node.settings, **validated}
         self._emit(EventKind.SETTINGS_CHANGED, node, changed)
 
+    def reset_changes(self, node: Node | int) -> dict[str, Any]:
+        """The settings that differ from their defaults, with the defaults (for a reset)."""
+        node = self.node(node)
+        widget = self.widget(node)
+        if widget is None:
+            return {}
+        return {k: v for k, v in widget.default_settings().items() if node.settings.get(k) != v}
+
     def set_auto_apply(self, node: Node | int, on: bool) -> None:
         """Whether the node's changes run at once (True) or wait for Apply."""
         node = self.node(node)

@@ -76,6 +76,7 @@ class HierarchicalClusteringPanel(WidgetPanel):
         side_widget = QWidget(self)
         side_widget.setLayout(side)
         side_widget.setFixedWidth(250)
+        self.controls_area = side      # the bottom row (Apply) goes under the controls
         layout = QHBoxLayout(self)
         layout.addWidget(side_widget)
         layout.addWidget(self.plot, 1)
