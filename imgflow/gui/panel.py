@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PyQt5.QtCore import QByteArray
+from PyQt5.QtCore import QByteArray, QSize, Qt
 from PyQt5.QtWidgets import QBoxLayout, QWidget
 
 from ..api import Setting
@@ -81,6 +81,16 @@ class WidgetPanel(QWidget):
 
     def state_changed(self, state: NodeState) -> None:
         """The node's state changed: new inputs, outputs, progress or messages."""
+
+    def comfortable_size(self) -> QSize:
+        """The size a new window opens at: its content usable, not just squeezed in.
+
+        By default the size the subclass gave with ``resize`` in ``__init__``
+        (or the layout's wish), never under the layout's minimum; panels whose
+        content needs room of its own (thumbnails, a tree) override it.
+        """
+        wished = self.size() if self.testAttribute(Qt.WA_Resized) else self.sizeHint()
+        return wished.expandedTo(self.sizeHint()).expandedTo(self.minimumSizeHint())
 
     def save_geometry(self) -> str:
         return bytes(self.saveGeometry().toHex()).decode("ascii")

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PyQt5.QtCore import QEvent, QObject, Qt
+from PyQt5.QtCore import QEvent, QObject, QRect, QSize, Qt
+from PyQt5.QtGui import QGuiApplication
 from PyQt5.QtWidgets import QMessageBox, QWidget
 
 from ..engine import NodeState
@@ -19,6 +20,18 @@ from .icons import widget_icon
 from .panel import PanelHost, WidgetPanel, load_panel_class
 
 GEOMETRY_KEY = "geometry"
+
+
+def available_area(near: QWidget) -> QRect:
+    """The screen area (less task bars) of the screen the canvas window is on."""
+    screen = near.screen() if near is not None else None
+    screen = screen or QGuiApplication.primaryScreen()
+    return screen.availableGeometry() if screen is not None else QRect(0, 0, 1280, 800)
+
+
+def fit_on_screen(size: QSize, area: QRect) -> QSize:
+    """A window size no larger than the screen (less room for its frame)."""
+    return size.boundedTo(QSize(area.width() - 40, area.height() - 60))
 
 
 class CanvasPanelHost(PanelHost):
@@ -98,7 +111,7 @@ class PanelWindows(QObject):
         if isinstance(geometry, str) and geometry:
             panel.restore_geometry(geometry)
         else:
-            panel.resize(panel.sizeHint().expandedTo(panel.minimumSizeHint()))
+            panel.resize(fit_on_screen(panel.comfortable_size(), available_area(self.parent_window)))
         panel.show()
         panel.raise_()
         return panel
