@@ -14,6 +14,7 @@ from PyQt5.QtWidgets import QUndoCommand, QUndoStack
 
 from ..engine import Engine
 from ..workflow import Annotation, Link, Node, Workflow, save
+from ..workflow.links import LinkError, insert_channels
 from . import commands
 from .linking import LinkPlan, plan_link, plan_pair
 from .qtpost import QtPoster
@@ -139,6 +140,27 @@ class Document(QObject):
         command = commands.InsertFragment(self.workflow, fragment, offset, text)
         self.push(command)
         return command
+
+    def insert_into_link(self, link: Link, widget_id: str, position) -> Node | LinkError:
+        """A new node put into a link (source -> new -> sink), as one undo step; or why not."""
+        widget = self.workflow.registry.get(widget_id)
+        channels = insert_channels(self.workflow, link, widget)
+        if isinstance(channels, LinkError):
+            return channels
+        (out, new_in), (new_out, inp) = channels
+        self.undo_stack.beginMacro(f"Insert {widget.name}")
+        try:
+            node = self.add_node(widget_id, position)
+            self.push(commands.RemoveItems(self.workflow, links=[link]))
+            # the links' own rule checks them again as they are made (wf.add_link)
+            for args in ((link.source, out, node.id, new_in), (node.id, new_out, link.sink, inp)):
+                added = commands.AddLink(self.workflow, *args)
+                self.push(added)
+                if not link.enabled:      # a disabled link stays disabled, both halves
+                    self.push(commands.SetLinkEnabled(self.workflow, added.link, False))
+        finally:
+            self.undo_stack.endMacro()
+        return node
 
     def add_and_link(self, widget_id: str, position, source: int | None = None,
                      sink: int | None = None) -> Node:
