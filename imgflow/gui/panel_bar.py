@@ -35,7 +35,7 @@ class PanelBar(QWidget):
             self.apply_button.setToolTip("Run this widget with its current settings and inputs")
             self.apply_button.clicked.connect(self.apply)
             rows.addLayout(_row(self.auto_box, self.apply_button))
-        self.reset_button = QToolButton(self, text="Reset settings", autoRaise=True)
+        self.reset_button = QToolButton(self, text="Reset settings")
         self.reset_button.setToolTip("Put every setting of this widget back to its default "
                                      "(one step to undo)")
         self.reset_button.clicked.connect(panel.host.reset_settings)

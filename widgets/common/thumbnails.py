@@ -18,6 +18,7 @@ import weakref
 from collections import OrderedDict
 from typing import Hashable
 
+from PyQt5 import sip
 from PyQt5.QtCore import QCoreApplication, QObject, QRectF, QRunnable, Qt, QThreadPool, pyqtSignal
 from PyQt5.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 
@@ -123,7 +124,8 @@ class _Relay(QObject):
 
     def _dispatch(self, token: int, key, qimage, reason: str) -> None:
         loader = self.loaders.get(token)
-        if loader is not None:
+        # a closed panel's loader may be gone in Qt while Python still holds its wrapper
+        if loader is not None and not sip.isdeleted(loader):
             loader._arrived(key, qimage, reason)
 
 
