@@ -61,10 +61,11 @@ class InsertFragment(QUndoCommand):
         for old in self.fragment.nodes.values():
             if old.is_placeholder or old.widget_id not in self.wf.registry:
                 continue   # a widget that is not installed cannot be pasted
+            # a node pasted with Apply automatically off waits for Apply from the start
             node = self.wf.add_node(old.widget_id, old.title,
-                                    (old.position[0] + dx, old.position[1] + dy), old.settings)
+                                    (old.position[0] + dx, old.position[1] + dy), old.settings,
+                                    auto_apply=old.auto_apply)
             self.wf.set_panel_state(node, old.panel_state)
-            self.wf.set_auto_apply(node, old.auto_apply)
             new_ids[old.id] = node
             self.nodes.append(node)
         for l in self.fragment.links.values():

@@ -138,7 +138,7 @@ class Workflow:
 
     def add_node(self, widget_id: str, title: str | None = None,
                  position: tuple[float, float] = (0.0, 0.0),
-                 settings: dict[str, Any] | None = None) -> Node:
+                 settings: dict[str, Any] | None = None, auto_apply: bool = True) -> Node:
         widget = self.registry.get(widget_id)
         if widget is None:
             raise KeyError(f"no widget with id {widget_id!r} is installed")
@@ -147,7 +147,8 @@ class Workflow:
             values[name] = widget.setting(name).validate(value)
         node = Node(self._take_id("node"), widget_id,
                     self.unique_title(title or widget.name),
-                    (float(position[0]), float(position[1])), values)
+                    (float(position[0]), float(position[1])), values,
+                    auto_apply=bool(auto_apply))
         return self.insert_node(node)
 
     def insert_node(self, node: Node, links: list[Link] = ()) -> Node:

@@ -170,3 +170,17 @@ def test_a_bad_auto_apply_in_a_file_is_a_clear_error():
     text = dumps(wf).replace('"auto_apply": false', '"auto_apply": "no"')
     with pytest.raises(ValueError, match="auto_apply"):
         loads(text, registry())
+
+
+def test_imgflow_run_applies_a_node_saved_with_apply_off(tmp_path):
+    import io
+    from imgflow.headless import run_workflow
+    from imgflow.workflow import save
+    wf, src, slow, after = chain()
+    path = tmp_path / "held.imgflow"
+    save(wf, path)
+    seen = {}
+    run_workflow(path, registry(), stream=io.StringIO(), timeout=10,
+                 on_engine=lambda engine: seen.setdefault("engine", engine))
+    assert calls("slow") == 1 and calls("after") == 1
+    assert values(seen["engine"], after) == [2, 3, 4]

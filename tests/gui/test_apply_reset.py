@@ -167,3 +167,15 @@ def test_node_menu_resets_settings_and_applies(window, chain, qtbot, monkeypatch
     assert doc.undo_stack.undoText() == "Reset settings of Scale"
     doc.undo_stack.undo()
     assert scale.settings == {"factor": 4}
+
+
+def test_a_pasted_node_keeps_apply_off_and_does_not_run(window, chain, qtbot):
+    numbers, scale = chain
+    doc = window.document
+    doc.set_auto_apply(scale, False)
+    window.scene.select_nodes([scale.id])
+    window.actions_.duplicate.trigger()
+    [copy] = [n for n in doc.workflow.nodes.values() if n.id not in (numbers.id, scale.id)]
+    qtbot.wait(100)
+    assert copy.auto_apply is False and RUNS == [2]
+    assert doc.engine.is_pending(copy.id)
