@@ -146,8 +146,8 @@ class PanelHost:
             self.panel.show_settings()
         elif event.kind == "node_changed":
             self.panel.setWindowTitle(self.node.title)
-            if self.panel.bar is not None:
-                self.panel.bar.refresh()
+        if self.panel.bar is not None:
+            self.panel.bar.refresh()
 
     def _on_state(self, node_id: int, state: NodeState) -> None:
         if self.panel is not None and node_id == self.node.id:

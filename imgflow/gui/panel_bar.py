@@ -54,7 +54,9 @@ class PanelBar(QWidget):
         self.panel.host.engine.apply(self.panel.node.id)
 
     def refresh(self) -> None:
-        """Show the node's auto_apply and whether changes wait (after an event or a state)."""
+        """Show the node's auto_apply, whether changes wait, and whether any setting can be reset."""
+        panel = self.panel
+        self.reset_button.setEnabled(bool(panel.host.workflow.reset_changes(panel.node)))
         if self.auto_box is None:
             return
         auto = self.panel.node.auto_apply

@@ -126,10 +126,13 @@ def test_reset_settings_in_the_window_is_one_undo_step(window, chain, qtbot):
     numbers, scale = chain
     doc = window.document
     panel = window.panels.open(scale)
+    assert not panel.bar.reset_button.isEnabled()          # nothing to reset yet
     panel.spin.setValue(7)
     doc.set_settings(scale, {"factor": 9}, "Other")
+    assert panel.bar.reset_button.isEnabled()
     qtbot.mouseClick(panel.bar.reset_button, Qt.LeftButton)
     assert scale.settings == {"factor": 2} and panel.spin.value() == 2
+    assert not panel.bar.reset_button.isEnabled()
     doc.undo_stack.undo()
     assert scale.settings == {"factor": 9} and panel.spin.value() == 9
 
