@@ -182,3 +182,28 @@ def test_a_pasted_node_keeps_apply_off_and_does_not_run(window, chain, qtbot):
     qtbot.wait(100)
     assert copy.auto_apply is False and RUNS == [2]
     assert doc.engine.is_pending(copy.id)
+
+
+def test_the_plain_panel_host_applies_and_resets_without_a_canvas(qtbot, registry):
+    """open_panel (scripts, widget tests): the same row, edits straight to the workflow."""
+    from imgflow.engine import Engine
+    from imgflow.gui.panel import open_panel
+    from imgflow.gui.qtpost import QtPoster
+    from imgflow.workflow import Workflow
+    RUNS.clear()
+    wf = Workflow(registry)
+    numbers, scale = wf.add_node("test.numbers"), wf.add_node("test.scale")
+    wf.add_link(numbers, "Data", scale, "Data")
+    engine = Engine(wf, post=QtPoster(), manual_apply=True)
+    panel = open_panel(wf, engine, scale)
+    qtbot.addWidget(panel)
+    qtbot.waitUntil(lambda: engine.outputs(scale.id).get("Data") == [0, 2, 4])
+    panel.bar.auto_box.click()
+    panel.spin.setValue(6)
+    qtbot.wait(50)
+    assert RUNS == [2] and panel.bar.apply_button.isEnabled()
+    panel.bar.apply_button.click()
+    qtbot.waitUntil(lambda: engine.outputs(scale.id).get("Data") == [0, 6, 12])
+    panel.bar.reset_button.click()
+    assert scale.settings == {"factor": 2} and panel.bar.apply_button.isEnabled()
+    engine.shutdown()
