@@ -19,6 +19,31 @@ __all__ = ["ModelInfo", "MODELS", "DEFAULT_MODEL", "load_model", "Model"]
 _IMAGENET_MEAN = (0.485 * 255, 0.456 * 255, 0.406 * 255)
 _IMAGENET_STD = (0.229 * 255, 0.224 * 255, 0.225 * 255)
 
+
+
+def _efficientnet_lite(n: int, size: int) -> ModelInfo:
+    """Lite1 and Lite2: Lite0's preprocessing at their own input size.
+
+    TensorFlow's EfficientNet evaluation (and timm's pretrained config)
+    crops size / (size + 32) of the shorter side: 0.875 at 224 px, 0.882 at
+    240 and 0.890 at 260. The fixed head keeps all Lite models 1280 wide.
+    """
+    return ModelInfo(
+        id=f"efficientnet-lite{n}",
+        name=f"EfficientNet-Lite{n}",
+        width=1280,
+        input_size=(size, size),
+        needs_network=False,
+        version=f"efficientnet-lite{n}/mli-0.1.0/p1",
+        description=f"Larger than Lite0 (input {size} px); works offline.",
+        resize="crop",
+        crop_fraction=size / (size + 32),
+        resample="bilinear",
+        mean=(127.0, 127.0, 127.0),
+        std=(128.0, 128.0, 128.0),
+    )
+
+
 MODELS: dict[str, ModelInfo] = {
     info.id: info for info in (
         ModelInfo(
@@ -70,6 +95,7 @@ MODELS: dict[str, ModelInfo] = {
             mean=(127.0, 127.0, 127.0),
             std=(128.0, 128.0, 128.0),
         ),
+        *(_efficientnet_lite(n, size) for n, size in ((1, 240), (2, 260))),
     )
 }
 

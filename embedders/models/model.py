@@ -14,10 +14,12 @@ from imgflow.embedders.errors import EmbedderError
 from imgflow.embedders.models.fold import fold_batch_norms
 from imgflow.embedders.models.info import ModelInfo
 
+# model id -> (module with build(weights_path, **arguments), arguments)
+_LITE = "imgflow.embedders.models.efficientnet_lite"
 _BUILDERS = {
-    "inception-v3": "imgflow.embedders.models.inception",
-    "squeezenet": "imgflow.embedders.models.squeezenet",
-    "efficientnet-lite0": "imgflow.embedders.models.efficientnet_lite",
+    "inception-v3": ("imgflow.embedders.models.inception", {}),
+    "squeezenet": ("imgflow.embedders.models.squeezenet", {}),
+    **{f"efficientnet-lite{n}": (_LITE, {"model_id": f"efficientnet-lite{n}"}) for n in (0, 1, 2)},
 }
 
 # Images per batch on a CPU. Measured on 2 cores with two lanes, 4 beat 8
@@ -146,8 +148,8 @@ def load(info: ModelInfo, device: str | None = None,
     device = choose_device(device)
     if device == "cpu":
         configure_threads()
-    builder = importlib.import_module(_BUILDERS[info.id])
-    network, custom_weights = builder.build(weights_path)
+    module, arguments = _BUILDERS[info.id]
+    network, custom_weights = importlib.import_module(module).build(weights_path, **arguments)
     fold_batch_norms(network.eval())  # inference only: norms become conv weights
     if custom_weights is not None:
         # other weights give other vectors: keep them apart in the cache

@@ -181,7 +181,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     """Add the ``imgflow serve`` options to ``parser``."""
     parser.add_argument("--model", dest="models", action="append", required=True,
                         metavar="ID", help="model to serve (repeat for several), "
-                        "e.g. inception-v3, squeezenet, efficientnet-lite0")
+                        "e.g. inception-v3, squeezenet, efficientnet-lite2")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default: 127.0.0.1, this "
                         "machine only; 0.0.0.0 for all interfaces)")

@@ -18,7 +18,8 @@ from imgflow.data import Table
 from .run import (EmbeddingSummary, embed_table, image_column, output_tables, read_token,
                   server_urls, skipped_warning)
 
-EMBEDDERS = ("inception-v3", "squeezenet", "efficientnet-lite0", "remote")
+EMBEDDERS = ("inception-v3", "squeezenet", "efficientnet-lite0", "efficientnet-lite1",
+             "efficientnet-lite2", "remote")
 
 
 def embedder_choices() -> list[tuple[str, str, str]]:
