@@ -14,7 +14,8 @@ from imgflow.embedders.models.info import ModelInfo
 if TYPE_CHECKING:  # pragma: no cover
     from imgflow.embedders.models.model import Model
 
-__all__ = ["ModelInfo", "MODELS", "DEFAULT_MODEL", "load_model", "Model"]
+__all__ = ["ModelInfo", "MODELS", "DEFAULT_MODEL", "TIMM_PREFIX", "is_timm", "load_model",
+           "Model"]
 
 _IMAGENET_MEAN = (0.485 * 255, 0.456 * 255, 0.406 * 255)
 _IMAGENET_STD = (0.229 * 255, 0.224 * 255, 0.225 * 255)
@@ -102,15 +103,29 @@ MODELS: dict[str, ModelInfo] = {
 DEFAULT_MODEL = "inception-v3"
 
 
+TIMM_PREFIX = "timm:"
+
+
+def is_timm(model_id: str) -> bool:
+    """'timm:NAME': any model timm knows, by name (checked when it loads)."""
+    return isinstance(model_id, str) and model_id.startswith(TIMM_PREFIX) \
+        and len(model_id) > len(TIMM_PREFIX)
+
+
 def load_model(model_id: str, device: str | None = None,
                weights_path: str | None = None) -> "Model":
     """Build a model ready to embed; imports torch.
 
-    Raises EmbedderError for an unknown id or weights that cannot be had.
+    ``model_id`` is one of MODELS or 'timm:NAME'. Raises EmbedderError for an
+    unknown id or weights that cannot be had.
     """
+    if is_timm(model_id):
+        from imgflow.embedders.models.model import load_timm
+        return load_timm(model_id[len(TIMM_PREFIX):], device=device, weights_path=weights_path)
     if model_id not in MODELS:
         known = ", ".join(sorted(MODELS))
-        raise EmbedderError(f"Unknown model '{model_id}'. Known models: {known}.")
+        raise EmbedderError(f"Unknown model '{model_id}'. Known models: {known}, "
+                            "or timm:NAME for any model timm knows.")
     from imgflow.embedders.models.model import load
     return load(MODELS[model_id], device=device, weights_path=weights_path)
 

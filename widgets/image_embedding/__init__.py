@@ -15,11 +15,27 @@ import threading
 from imgflow.api import Context, Input, Output, Result, Setting, Widget, WidgetError
 from imgflow.data import Table
 
-from .run import (EmbeddingSummary, embed_table, image_column, output_tables, read_token,
-                  server_urls, skipped_warning)
+from .run import (EmbeddingSummary, embed_table, file_stamp, image_column, output_tables,
+                  read_token, server_urls, skipped_warning, weights_path)
 
-EMBEDDERS = ("inception-v3", "squeezenet", "efficientnet-lite0", "efficientnet-lite1",
-             "efficientnet-lite2", "remote")
+TIMM_PREFIX = "timm:"   # as imgflow.embedders.models, which imports nothing heavy either
+
+
+class EmbedderChoices(tuple):
+    """The listed embedders, and 'timm:NAME' for any model timm knows.
+
+    The name is checked against timm's list when the model loads (that needs
+    torch, which a setting's validation must not import).
+    """
+
+    def __contains__(self, value) -> bool:
+        return tuple.__contains__(self, value) or (
+            isinstance(value, str) and value.startswith(TIMM_PREFIX)
+            and len(value) > len(TIMM_PREFIX) and not any(c.isspace() for c in value))
+
+
+EMBEDDERS = EmbedderChoices(("inception-v3", "squeezenet", "efficientnet-lite0",
+                             "efficientnet-lite1", "efficientnet-lite2", "remote"))
 
 
 def embedder_choices() -> list[tuple[str, str, str]]:
@@ -32,6 +48,9 @@ def embedder_choices() -> list[tuple[str, str, str]]:
         if info is not None:
             mark = "" if info.needs_network else " (offline)"
             out.append((model_id, info.name + mark, info.description))
+    out.append((TIMM_PREFIX, "Other timm model…",
+                "Any of timm's ImageNet models by name (ConvNeXt, RegNet, ViT, ...); timm "
+                "downloads its weights once, or give a weights file."))
     out.append(("remote", "Remote server",
                 "Embed on an 'imgflow serve' server (for example one with a GPU)."))
     return out
@@ -54,7 +73,11 @@ class ImageEmbedding(Widget):
     )
     settings = (
         Setting("image_column", str, "", doc="The column of images ('' = the first)."),
-        Setting("embedder", str, "inception-v3", choices=EMBEDDERS, doc="The network."),
+        Setting("embedder", str, "inception-v3", choices=EMBEDDERS,
+                doc="The network: one listed, or timm:NAME for any model timm knows."),
+        Setting("weights_file", str, "", path=True,
+                doc="A state dict (torch.save) to load into a timm:NAME model instead of "
+                    "timm's downloaded weights."),
         Setting("server_url", str, "", doc="Server address(es) of 'imgflow serve', "
                                            "separated by commas (remote)."),
         Setting("remote_model", str, "inception-v3", doc="The model the server runs (remote)."),
@@ -68,18 +91,20 @@ class ImageEmbedding(Widget):
         self._models: dict[str, object] = {}
         self._lock = threading.Lock()
 
-    def local_model(self, model_id: str):
+    def local_model(self, model_id: str, weights_file: str | None = None):
         from imgflow.embedders.errors import EmbedderError
         from imgflow.embedders.models import load_model
 
+        # a changed weights file is another model (same path, new content too)
+        key = (model_id, weights_file, file_stamp(weights_file))
         with self._lock:
-            if model_id not in self._models:
+            if key not in self._models:
                 self._models.clear()            # one network in memory at a time
                 try:
-                    self._models[model_id] = load_model(model_id)
+                    self._models[key] = load_model(model_id, weights_path=weights_file)
                 except EmbedderError as exc:
                     raise WidgetError(str(exc)) from None
-            return self._models[model_id]
+            return self._models[key]
 
     def remote_model(self, settings: dict, ctx: Context):
         """A client for the servers; made per run (cheap), closed by the caller."""
@@ -104,7 +129,11 @@ class ImageEmbedding(Widget):
         table: Table = inputs["Images"]
         column = image_column(table, settings["image_column"], ctx)
         remote = settings["embedder"] == "remote"
-        model = self.remote_model(settings, ctx) if remote else self.local_model(settings["embedder"])
+        model = (self.remote_model(settings, ctx) if remote else
+                 self.local_model(settings["embedder"], weights_path(settings, ctx.workflow_dir)))
+        if settings["weights_file"] and not settings["embedder"].startswith(TIMM_PREFIX):
+            ctx.warning(f"The weights file is for timm models only; {model.info.name} "
+                        "uses its own weights.")
         ctx.check()
         try:
             vectors, skipped, result = embed_table(table, column, model, ctx)

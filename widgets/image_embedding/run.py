@@ -60,6 +60,22 @@ def read_token(token_file: str, base: Path | None) -> str | None:
         raise WidgetError(f"Cannot read the token file {path}: {exc.strerror or exc}") from None
 
 
+def weights_path(settings: dict, base: Path | None) -> str | None:
+    """The weights file a timm:NAME embedder loads (relative: from the workflow's folder)."""
+    if not settings["embedder"].startswith("timm:") or not settings["weights_file"]:
+        return None
+    return resolve(settings["weights_file"], base)
+
+
+def file_stamp(path: str | None) -> tuple[int, int] | None:
+    """(size, modification time) of a file, to notice that it changed; None if absent."""
+    try:
+        stat = os.stat(path) if path else None
+    except OSError:
+        return None
+    return (stat.st_size, stat.st_mtime_ns) if stat else None
+
+
 def server_urls(text: str) -> list[str]:
     return [u for u in text.replace(",", " ").split() if u]
 
