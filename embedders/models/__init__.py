@@ -14,12 +14,26 @@ from imgflow.embedders.models.info import ModelInfo
 if TYPE_CHECKING:  # pragma: no cover
     from imgflow.embedders.models.model import Model
 
-__all__ = ["ModelInfo", "MODELS", "DEFAULT_MODEL", "TIMM_PREFIX", "is_timm", "load_model",
+__all__ = ["ModelInfo", "MODELS", "DEFAULT_MODEL", "OFFLINE_DEFAULT", "TIMM_PREFIX", "is_timm", "load_model",
            "Model"]
 
 _IMAGENET_MEAN = (0.485 * 255, 0.456 * 255, 0.406 * 255)
 _IMAGENET_STD = (0.229 * 255, 0.224 * 255, 0.225 * 255)
 
+
+
+# The model the example workflow uses and Image Embedding recommends without a
+# network, chosen by clustering quality (benchmarks/model_quality.py: adjusted
+# Rand index of top-k Ward clusters against the folders of real photos,
+# weighted by the sets' sizes: Lite0 0.822, Lite1 0.864, Lite2 0.851).
+OFFLINE_DEFAULT = "efficientnet-lite1"
+
+
+def _lite_description(n: int, size: int) -> str:
+    if f"efficientnet-lite{n}" == OFFLINE_DEFAULT:
+        return (f"Groups real photos best of the offline models (input {size} px); "
+                "works offline. The recommended model without a network.")
+    return f"Larger and slower than Lite1 (input {size} px); works offline."
 
 
 def _efficientnet_lite(n: int, size: int) -> ModelInfo:
@@ -36,7 +50,7 @@ def _efficientnet_lite(n: int, size: int) -> ModelInfo:
         input_size=(size, size),
         needs_network=False,
         version=f"efficientnet-lite{n}/mli-0.1.0/p1",
-        description=f"Larger than Lite0 (input {size} px); works offline.",
+        description=_lite_description(n, size),
         resize="crop",
         crop_fraction=size / (size + 32),
         resample="bilinear",
@@ -86,8 +100,8 @@ MODELS: dict[str, ModelInfo] = {
             input_size=(224, 224),
             needs_network=False,
             version="efficientnet-lite0/mli-0.1.0/p1",
-            description="Accurate for its size; works offline. "
-                        "The recommended model without a network.",
+            description="The fastest EfficientNet-Lite, a little less accurate "
+                        "than Lite1; works offline.",
             resize="crop",
             crop_fraction=0.875,
             resample="bilinear",
@@ -104,6 +118,14 @@ DEFAULT_MODEL = "inception-v3"
 
 
 TIMM_PREFIX = "timm:"
+
+
+def offline_models() -> str:
+    """The models that work without a network, for messages; the recommended one first."""
+    offline = sorted((i for i in MODELS.values() if not i.needs_network),
+                     key=lambda i: i.id != OFFLINE_DEFAULT)
+    return ", ".join(i.name + (" (recommended)" if i.id == OFFLINE_DEFAULT else "")
+                     for i in offline)
 
 
 def is_timm(model_id: str) -> bool:

@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from imgflow.embedders.errors import EmbedderError
+from imgflow.embedders.models import offline_models
 from imgflow.embedders.models.info import ModelInfo
 
 PREFIX = "timm:"
@@ -37,11 +38,6 @@ PROBE_TIMEOUT_S = 5.0
 # the files timm looks for in a model's hub repository, in its order
 _HUB_FILES = ("model.safetensors", "pytorch_model.bin")
 _RESAMPLE = {"bicubic": "bicubic", "bilinear": "bilinear", "lanczos": "lanczos"}
-
-
-def offline_models() -> str:
-    from imgflow.embedders.models import MODELS
-    return ", ".join(i.name for i in MODELS.values() if not i.needs_network)
 
 
 def check_name(name: str) -> None:

@@ -40,13 +40,14 @@ EMBEDDERS = EmbedderChoices(("inception-v3", "squeezenet", "efficientnet-lite0",
 
 def embedder_choices() -> list[tuple[str, str, str]]:
     """(id, name, description) of each embedder, for the panel (no torch import)."""
-    from imgflow.embedders.models import MODELS
+    from imgflow.embedders.models import MODELS, OFFLINE_DEFAULT
 
     out = []
     for model_id in EMBEDDERS[:-1]:
         info = MODELS.get(model_id)
         if info is not None:
-            mark = "" if info.needs_network else " (offline)"
+            mark = ("" if info.needs_network else
+                    " (offline, recommended)" if model_id == OFFLINE_DEFAULT else " (offline)")
             out.append((model_id, info.name + mark, info.description))
     out.append((TIMM_PREFIX, "Other timm model…",
                 "Any of timm's ImageNet models by name (ConvNeXt, RegNet, ViT, ...); timm "
