@@ -97,3 +97,38 @@ def test_a_relative_weights_file_is_read_from_the_workflows_folder(folder, monke
     widget.compute({"Images": table}, {**ImageEmbedding.default_settings(),
                                        "embedder": "squeezenet", "weights_file": "r18.pth"}, ctx)
     assert any("timm models only" in w for w in ctx.warnings)
+
+
+def test_the_panel_offers_other_timm_models_and_says_which_file_is_read(qtbot, tmp_path):
+    from imgflow.engine import Engine
+    from imgflow.gui.panel import open_panel
+    from imgflow.registry import Registry
+    from imgflow.workflow import Workflow
+
+    wf = Workflow(Registry.discover())
+    node = wf.add_node("imgflow.image_embedding")
+    engine = Engine(wf, workflow_path=tmp_path / "flow.imgflow")
+    panel = open_panel(wf, engine, node)
+    qtbot.addWidget(panel)
+    panel.show()
+    assert not panel.timm_box.isVisible()
+    index = panel.embedder_combo.findData("timm:")
+    assert panel.embedder_combo.itemText(index) == "Other timm model…"
+    panel.embedder_combo.setCurrentIndex(index)
+    panel.embedder_combo.activated.emit(index)
+    assert panel.timm_box.isVisible() and node.settings["embedder"] == "inception-v3"
+    panel.timm_name_edit.setText(" convnext_tiny ")
+    panel.timm_name_edit.editingFinished.emit()
+    assert node.settings["embedder"] == "timm:convnext_tiny"
+    assert "download" in panel.weights_source.text()
+    panel.weights_edit.setText("weights/mine.pth")
+    panel.weights_edit.editingFinished.emit()
+    assert node.settings["weights_file"] == "weights/mine.pth"
+    assert panel.weights_source.text() == \
+        f"Loads weights from: {tmp_path / 'weights' / 'mine.pth'}"
+    # another model hides the box; the remote list offers no timm entry
+    index = panel.embedder_combo.findData("squeezenet")
+    panel.embedder_combo.activated.emit(index)
+    assert not panel.timm_box.isVisible()
+    assert panel.remote_combo.findData("timm:") == -1
+    engine.shutdown()

@@ -1,5 +1,8 @@
-"""Image Embedding's window: the embedder, remote server settings, the image column, progress."""
+"""Image Embedding's window: the embedder, remote server or timm model settings, the image column,
+progress."""
 from __future__ import annotations
+
+import os
 
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
@@ -8,8 +11,8 @@ from PyQt5.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHB
 from imgflow.engine import ERROR, RUNNING, WAITING
 from imgflow.gui.panel import WidgetPanel
 
-from . import embedder_choices
-from .run import EmbeddingSummary
+from . import TIMM_PREFIX, embedder_choices
+from .run import EmbeddingSummary, resolve
 
 FIRST_COLUMN = "(first image column)"
 
@@ -31,7 +34,7 @@ class ImageEmbeddingPanel(WidgetPanel):
         self.url_edit.editingFinished.connect(
             lambda: self.set_settings("Server address", server_url=self.url_edit.text().strip()))
         self.remote_combo = QComboBox(self)
-        for model_id, name, _ in embedder_choices()[:-1]:
+        for model_id, name, _ in embedder_choices()[:-2]:   # not timm:NAME nor remote
             self.remote_combo.addItem(name.replace(" (offline)", ""), model_id)
         self.remote_combo.activated.connect(
             lambda i: self.set_settings("Server model", remote_model=self.remote_combo.itemData(i)))
@@ -48,6 +51,8 @@ class ImageEmbeddingPanel(WidgetPanel):
         form.addRow("Address:", self.url_edit)
         form.addRow("Model:", self.remote_combo)
         form.addRow("Token file:", token_row)
+
+        self.timm_box = self._make_timm_box()
 
         self.column_combo = QComboBox(self)
         self.column_combo.activated.connect(self._column_chosen)
@@ -68,14 +73,56 @@ class ImageEmbeddingPanel(WidgetPanel):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.remote_box)
+        layout.addWidget(self.timm_box)
         layout.addLayout(progress_row)
         layout.addWidget(self.info, 1)
         self.resize(480, 320)
 
+    def _make_timm_box(self) -> QGroupBox:
+        """"Other timm model…": a name, and optionally a local weights file."""
+        box = QGroupBox("timm model", self)
+        self.timm_name_edit = QLineEdit(self, placeholderText="a name from timm, e.g. convnext_tiny")
+        self.timm_name_edit.editingFinished.connect(self._timm_name_entered)
+        self.weights_edit = QLineEdit(self, placeholderText="none: timm's download")
+        self.weights_edit.editingFinished.connect(
+            lambda: self.set_settings("Weights file", weights_file=self.weights_edit.text().strip()))
+        weights_button = QPushButton("…", self)
+        weights_button.setToolTip("Choose a state dict saved with torch.save")
+        weights_button.clicked.connect(self._choose_weights)
+        weights_row = QHBoxLayout()
+        weights_row.addWidget(self.weights_edit, 1)
+        weights_row.addWidget(weights_button)
+        # says which file will be read: a workflow from elsewhere may name one
+        self.weights_source = QLabel(self, wordWrap=True)
+        self.weights_source.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        form = QFormLayout(box)
+        form.addRow("Name:", self.timm_name_edit)
+        form.addRow("Weights file:", weights_row)
+        form.addRow("", self.weights_source)
+        return box
+
     # -- actions ---------------------------------------------------------------------
     def _embedder_chosen(self, index: int) -> None:
         model_id = self.embedder_combo.itemData(index)
+        if model_id == TIMM_PREFIX:
+            # nothing to run until a name is given
+            self.timm_box.setVisible(True)
+            self.remote_box.setVisible(False)
+            self.timm_name_edit.setFocus()
+            return
         self.set_settings(f"Embedder: {self.embedder_combo.itemText(index)}", embedder=model_id)
+
+    def _timm_name_entered(self) -> None:
+        name = self.timm_name_edit.text().strip()
+        if name and not any(c.isspace() for c in name):
+            self.set_settings(f"Embedder: timm {name}", embedder=TIMM_PREFIX + name)
+
+    def _choose_weights(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Weights file (torch.save state dict)",
+                                              self.weights_edit.text(),
+                                              "State dicts (*.pth *.pt *.bin);;All files (*)")
+        if path:
+            self.set_settings("Weights file", weights_file=path)
 
     def _column_chosen(self, index: int) -> None:
         name = self.column_combo.itemText(index)
@@ -89,14 +136,26 @@ class ImageEmbeddingPanel(WidgetPanel):
     # -- hooks -----------------------------------------------------------------------
     def settings_changed(self) -> None:
         s = self.settings
-        index = self.embedder_combo.findData(s["embedder"])
+        timm = s["embedder"].startswith(TIMM_PREFIX)
+        index = self.embedder_combo.findData(TIMM_PREFIX if timm else s["embedder"])
         self.embedder_combo.setCurrentIndex(index)
         self.description.setText(self.embedder_combo.itemData(index, Qt.ToolTipRole) or "")
         self.remote_box.setVisible(s["embedder"] == "remote")
+        self.timm_box.setVisible(timm)
+        self.timm_name_edit.setText(s["embedder"][len(TIMM_PREFIX):] if timm else "")
+        self.weights_edit.setText(s["weights_file"])
+        self.weights_source.setText(self._weights_source())
         self.url_edit.setText(s["server_url"])
         self.remote_combo.setCurrentIndex(max(0, self.remote_combo.findData(s["remote_model"])))
         self.token_edit.setText(s["token_file"])
         self._fill_columns()
+
+    def _weights_source(self) -> str:
+        if not self.settings["weights_file"]:
+            return "Weights: timm's download (once; timm keeps them)."
+        base = self.host.engine.workflow_path
+        path = resolve(self.settings["weights_file"], base.parent if base else None)
+        return f"Loads weights from: {os.path.abspath(path)}"
 
     def _fill_columns(self) -> None:
         table = self.state.inputs.get("Images")
