@@ -131,7 +131,7 @@ def offline_models() -> str:
 def is_timm(model_id: str) -> bool:
     """'timm:NAME': any model timm knows, by name (checked when it loads)."""
     return isinstance(model_id, str) and model_id.startswith(TIMM_PREFIX) \
-        and len(model_id) > len(TIMM_PREFIX)
+        and len(model_id) > len(TIMM_PREFIX) and not any(c.isspace() for c in model_id)
 
 
 def load_model(model_id: str, device: str | None = None,

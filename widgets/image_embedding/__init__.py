@@ -18,7 +18,7 @@ from imgflow.data import Table
 from .run import (EmbeddingSummary, embed_table, file_stamp, image_column, output_tables,
                   read_token, server_urls, skipped_warning, weights_path)
 
-TIMM_PREFIX = "timm:"   # as imgflow.embedders.models, which imports nothing heavy either
+TIMM_PREFIX = "timm:"   # imgflow.embedders.models.TIMM_PREFIX, without importing it at start-up
 
 
 class EmbedderChoices(tuple):
@@ -29,9 +29,10 @@ class EmbedderChoices(tuple):
     """
 
     def __contains__(self, value) -> bool:
-        return tuple.__contains__(self, value) or (
-            isinstance(value, str) and value.startswith(TIMM_PREFIX)
-            and len(value) > len(TIMM_PREFIX) and not any(c.isspace() for c in value))
+        if tuple.__contains__(self, value):
+            return True
+        from imgflow.embedders.models import is_timm
+        return is_timm(value)
 
 
 EMBEDDERS = EmbedderChoices(("inception-v3", "squeezenet", "efficientnet-lite0",
