@@ -125,7 +125,7 @@ def test_the_panel_offers_other_timm_models_and_says_which_file_is_read(qtbot, t
     panel.weights_edit.editingFinished.emit()
     assert node.settings["weights_file"] == "weights/mine.pth"
     assert panel.weights_source.text() == \
-        f"Loads weights from: {tmp_path / 'weights' / 'mine.pth'}"
+        f"Loads weights from:\n{tmp_path / 'weights' / 'mine.pth'}"
     # another model hides the box; the remote list offers no timm entry
     index = panel.embedder_combo.findData("squeezenet")
     panel.embedder_combo.activated.emit(index)

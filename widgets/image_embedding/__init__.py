@@ -51,8 +51,8 @@ def embedder_choices() -> list[tuple[str, str, str]]:
                     " (offline, recommended)" if model_id == OFFLINE_DEFAULT else " (offline)")
             out.append((model_id, info.name + mark, info.description))
     out.append((TIMM_PREFIX, "Other timm model…",
-                "Any of timm's ImageNet models by name (ConvNeXt, RegNet, ViT, ...); timm "
-                "downloads its weights once, or give a weights file."))
+                "Any model timm knows, by name (ConvNeXt, RegNet, ViT, ...); weights from "
+                "timm's download or a file."))
     out.append(("remote", "Remote server",
                 "Embed on an 'imgflow serve' server (for example one with a GPU)."))
     return out

@@ -6,7 +6,8 @@ import os
 
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
-                             QLabel, QLineEdit, QProgressBar, QPushButton, QVBoxLayout)
+                             QLabel, QLineEdit, QProgressBar, QPushButton, QSizePolicy,
+                             QVBoxLayout)
 
 from imgflow.engine import ERROR, RUNNING, WAITING
 from imgflow.gui.panel import WidgetPanel
@@ -76,7 +77,7 @@ class ImageEmbeddingPanel(WidgetPanel):
         layout.addWidget(self.timm_box)
         layout.addLayout(progress_row)
         layout.addWidget(self.info, 1)
-        self.resize(480, 320)
+        self.resize(480, 400)  # room for the timm model's box
 
     def _make_timm_box(self) -> QGroupBox:
         """"Other timm model…": a name, and optionally a local weights file."""
@@ -93,12 +94,17 @@ class ImageEmbeddingPanel(WidgetPanel):
         weights_row.addWidget(self.weights_edit, 1)
         weights_row.addWidget(weights_button)
         # says which file will be read: a workflow from elsewhere may name one
-        self.weights_source = QLabel(self, wordWrap=True)
+        # two unwrapped lines (a wrapped label is clipped in a group box); a long path
+        # does not widen the window, and the tooltip shows all of it
+        self.weights_source = QLabel(self)
+        self.weights_source.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.weights_source.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        form = QFormLayout(box)
+        form = QFormLayout()
         form.addRow("Name:", self.timm_name_edit)
         form.addRow("Weights file:", weights_row)
-        form.addRow("", self.weights_source)
+        column = QVBoxLayout(box)
+        column.addLayout(form)
+        column.addWidget(self.weights_source)  # the whole width: paths are long
         return box
 
     # -- actions ---------------------------------------------------------------------
@@ -145,6 +151,7 @@ class ImageEmbeddingPanel(WidgetPanel):
         self.timm_name_edit.setText(s["embedder"][len(TIMM_PREFIX):] if timm else "")
         self.weights_edit.setText(s["weights_file"])
         self.weights_source.setText(self._weights_source())
+        self.weights_source.setToolTip(self.weights_source.text())
         self.url_edit.setText(s["server_url"])
         self.remote_combo.setCurrentIndex(max(0, self.remote_combo.findData(s["remote_model"])))
         self.token_edit.setText(s["token_file"])
@@ -155,7 +162,7 @@ class ImageEmbeddingPanel(WidgetPanel):
             return "Weights: timm's download (once; timm keeps them)."
         base = self.host.engine.workflow_path
         path = resolve(self.settings["weights_file"], base.parent if base else None)
-        return f"Loads weights from: {os.path.abspath(path)}"
+        return f"Loads weights from:\n{os.path.abspath(path)}"
 
     def _fill_columns(self) -> None:
         table = self.state.inputs.get("Images")
