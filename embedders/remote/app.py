@@ -55,9 +55,13 @@ class HTTPError(Exception):
 
 def _model_entry(model) -> dict:
     info = model.info
-    return {"id": info.id, "name": info.name, "width": int(info.width),
-            "input_size": [int(info.input_size[0]), int(info.input_size[1])],
-            "version": str(info.version)}
+    entry = {"id": info.id, "name": info.name, "width": int(info.width),
+             "input_size": [int(info.input_size[0]), int(info.input_size[1])],
+             "version": str(info.version)}
+    if info.id.startswith("timm:"):
+        # clients know the listed models; a timm model's fitting comes from the server
+        entry["preprocess"] = wire.preprocess_entry(info)
+    return entry
 
 
 class EmbedService:

@@ -31,7 +31,7 @@ import numpy as np
 import requests
 
 from imgflow.embedders.errors import EmbedderError, EmbeddingCancelled
-from imgflow.embedders.models import MODELS
+from imgflow.embedders.models import MODELS, is_timm
 from imgflow.embedders.remote import replies, wire
 from imgflow.embedders.remote.servers import Endpoint, ServerPool
 
@@ -97,9 +97,9 @@ class RemoteModel:
         urls = [urls] if isinstance(urls, str) else list(urls)
         if not urls:
             raise EmbedderError("Give at least one embedding server address")
-        if model_id not in MODELS:
+        if model_id not in MODELS and not is_timm(model_id):
             raise EmbedderError(f"Unknown model '{model_id}'; known models: "
-                                f"{', '.join(MODELS)}")
+                                f"{', '.join(MODELS)}, or timm:NAME")
         if encoding not in wire.ENCODINGS:
             raise ValueError(f"encoding must be one of {wire.ENCODINGS}")
         self.urls = list(dict.fromkeys(normalize_url(u) for u in urls))
@@ -117,7 +117,8 @@ class RemoteModel:
         self._cancel = threading.Event()
         self._pool = ServerPool(self.urls, token, pool_size=self.concurrency,
                                 cooldown=cooldown)
-        self._local = MODELS[model_id]
+        # a timm model's info comes from the first server that describes it
+        self._local = MODELS.get(model_id)
         self.info = self._local
         self._version = None
         self._max_images = images_per_request
@@ -169,6 +170,11 @@ class RemoteModel:
                 f"'{self.model_id}'; it offers: {', '.join(offered) or 'nothing'}. "
                 f"Start it with --model {self.model_id}, or choose one of those.")
         local = self._local
+        if local is None:
+            try:
+                local = self._local = wire.info_from_entry(entry)
+            except wire.WireError as exc:
+                raise EmbedderError(f"The embedding server at {ep.url}: {exc}") from None
         if (entry.get("width") != local.width
                 or tuple(entry.get("input_size", ())) != tuple(local.input_size)):
             raise EmbedderError(

@@ -56,17 +56,21 @@ def read_token(path) -> str:
     return token
 
 
-def _load_models(model_ids: list[str], device: str | None) -> dict:
-    from imgflow.embedders.models import MODELS, load_model
+def _load_models(model_ids: list[str], device: str | None, weights: str | None = None) -> dict:
+    """Load and warm up each model; ``weights`` is a state dict file for the one timm model."""
+    from imgflow.embedders.models import MODELS, is_timm, load_model
     import numpy as np
 
+    model_ids = list(dict.fromkeys(model_ids))
+    if weights is not None and sum(map(is_timm, model_ids)) != 1:
+        raise EmbedderError("--weights needs exactly one --model timm:NAME to load them into")
     models = {}
-    for mid in dict.fromkeys(model_ids):
-        if mid not in MODELS:
+    for mid in model_ids:
+        if mid not in MODELS and not is_timm(mid):
             raise EmbedderError(f"Unknown model {mid!r}; available models: "
-                                f"{', '.join(MODELS)}")
+                                f"{', '.join(MODELS)}, or timm:NAME for any model timm knows")
         try:
-            model = load_model(mid, device=device)
+            model = load_model(mid, device=device, weights_path=weights if is_timm(mid) else None)
             h, w = model.info.input_size
             out = model.embed(np.zeros((1, h, w, 3), np.uint8))  # warm-up
         except EmbedderError:
@@ -108,7 +112,8 @@ def _configure_logging(level: str) -> None:
 
 
 def serve(models: list[str], host: str = "127.0.0.1", port: int = DEFAULT_PORT,
-          token_file=None, device: str | None = None, *, max_images: int = 64,
+          token_file=None, device: str | None = None, *, weights: str | None = None,
+          max_images: int = 64,
           max_body_mb: float | None = None, max_concurrent: int = 32,
           batch_size: int | None = None, batch_wait_ms: float = 5.0, retry_after: int = 1,
           graceful_timeout: float = 30.0, log_level: str = "info",
@@ -142,7 +147,7 @@ def serve(models: list[str], host: str = "127.0.0.1", port: int = DEFAULT_PORT,
     if token is None and not is_loopback(host):
         log.warning("serving on %s without --token-file: anyone who can reach "
                     "this address can use the server", host)
-    loaded = _load_models(models, device)
+    loaded = _load_models(models, device, weights)
     if max_body_mb is None:
         largest = max(h * w * 3 for h, w in
                       (m.info.input_size for m in loaded.values()))
@@ -194,7 +199,11 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     """Add the ``imgflow serve`` options to ``parser``."""
     parser.add_argument("--model", dest="models", action="append", required=True,
                         metavar="ID", help="model to serve (repeat for several), "
-                        "e.g. inception-v3, squeezenet, efficientnet-lite0")
+                        "e.g. inception-v3, squeezenet, efficientnet-lite1, or timm:NAME "
+                        "for any model timm knows")
+    parser.add_argument("--weights", metavar="FILE",
+                        help="a state dict (torch.save) for the timm:NAME model, instead "
+                        "of timm's downloaded weights")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default: 127.0.0.1, this "
                         "machine only; 0.0.0.0 for all interfaces)")
@@ -242,7 +251,7 @@ def serve_from_args(args: argparse.Namespace) -> int:
     """Run :func:`serve` with parsed options; return the exit status."""
     try:
         serve(args.models, host=args.host, port=args.port,
-              token_file=args.token_file, device=args.device,
+              token_file=args.token_file, device=args.device, weights=args.weights,
               max_images=args.max_images, max_body_mb=args.max_body_mb,
               max_concurrent=args.max_concurrent, batch_size=args.batch_size,
               batch_wait_ms=args.batch_wait_ms, retry_after=args.retry_after,

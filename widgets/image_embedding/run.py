@@ -5,7 +5,9 @@ model is loaded, and the remote client never does.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -59,6 +61,22 @@ def token_file_warning(saved: dict) -> list[str]:
     return [f"the workflow names a token file, which is never read from a workflow: add the "
             f"server's token to your own servers (imgflow servers add {where} --token-file "
             f"YOUR_TOKEN_FILE, or Edit > Preferences)"]
+
+
+def weights_path(settings: dict, base: Path | None) -> str | None:
+    """The weights file a timm:NAME embedder loads (relative: from the workflow's folder)."""
+    if not settings["embedder"].startswith("timm:") or not settings["weights_file"]:
+        return None
+    return resolve(settings["weights_file"], base)
+
+
+def file_stamp(path: str | None) -> tuple[int, int] | None:
+    """(size, modification time) of a file, to notice that it changed; None if absent."""
+    try:
+        stat = os.stat(path) if path else None
+    except OSError:
+        return None
+    return (stat.st_size, stat.st_mtime_ns) if stat else None
 
 
 def server_urls(text: str) -> list[str]:
