@@ -69,7 +69,8 @@ def check_memory(n: int, itemsize: int, data_bytes: int) -> int:
         raise WidgetError(too_big_message(
             f"The distances between {n:,} items ({format_bytes(matrix)}, and "
             f"{format_bytes(work)} more to cluster them)", needed, available,
-            "Use fewer rows (e.g. a sample) or a machine with more memory."))
+            "To cluster them, connect the data straight to Hierarchical Clustering's Data "
+            "input: it clusters in two stages without this matrix. Or use fewer rows."))
     return matrix
 
 

@@ -1,0 +1,133 @@
+"""Hierarchical Clustering's Data input: exact while it fits, two stages past it."""
+import numpy as np
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from imgflow.api import Context, WidgetError
+from imgflow.data import Column, Distances, Table
+from imgflow.widgets.hierarchical_clustering import HierarchicalClustering
+from imgflow.widgets.hierarchical_clustering import data_input
+from imgflow.widgets.hierarchical_clustering.two_stage import weighted_ward
+
+pytest.importorskip("faiss")
+
+
+def planted(n_groups=6, per_group=80, width=32, spread=0.15, seed=3):
+    """Rows around n_groups random directions (cosine-separated groups), shuffled."""
+    rng = np.random.default_rng(seed)
+    directions = rng.normal(size=(n_groups, width))
+    truth = rng.permutation(np.repeat(np.arange(n_groups), per_group))
+    X = directions[truth] + spread * rng.normal(size=(len(truth), width)) * np.sqrt(1 / width) * 4
+    names = [f"img{i}" for i in range(len(truth))]
+    table = Table(X.astype(np.float32), tuple(f"n{j}" for j in range(width)), (
+        Column.text("image name", names),
+        Column.image("image", [f"/photos/{n}.jpg" for n in names])))
+    return table, truth
+
+
+def run(table, widget=None, **settings):
+    widget = widget or HierarchicalClustering()
+    result = widget.compute({"Distances": None, "Data": table},
+                            {**HierarchicalClustering.default_settings(), **settings}, Context())
+    return result
+
+
+def clusters_of(result) -> np.ndarray:
+    return np.asarray(result.outputs["Data"].column("Cluster").data)
+
+
+def test_small_data_is_clustered_exactly_like_cosine_distances_then_linkage():
+    from imgflow.widgets.distances import Distances as DistancesWidget
+    table, _ = planted()
+    distances = DistancesWidget().compute(
+        {"Data": table}, {**DistancesWidget.default_settings(), "metric": "cosine",
+                          "normalize": False}, Context()).outputs["Distances"]
+    via_distances = HierarchicalClustering().compute(
+        {"Distances": distances, "Data": None},
+        {**HierarchicalClustering.default_settings(), "selection": "top_n", "top_n": 6},
+        Context())
+    direct = run(table, selection="top_n", top_n=6)
+    assert "exact" in direct.info
+    assert list(clusters_of(direct)) == list(clusters_of(via_distances))
+
+
+def test_forced_two_stages_agree_with_the_exact_clustering_on_planted_groups():
+    table, truth = planted()
+    exact = run(table, selection="top_n", top_n=6, two_stage="never")
+    two = run(table, selection="top_n", top_n=6, two_stage="always", max_groups=40)
+    assert "two stages" in two.info and "40 groups" in two.info
+    assert adjusted_rand_score(truth, clusters_of(exact)) > 0.99
+    assert adjusted_rand_score(clusters_of(exact), clusters_of(two)) > 0.95
+
+
+def test_too_big_for_memory_switches_to_two_stages_and_says_why(monkeypatch):
+    monkeypatch.setattr(data_input, "available_bytes", lambda: 1000)
+    table, truth = planted()
+    result = run(table, selection="top_n", top_n=6, max_groups=30)
+    assert "two stages: the exact way needs" in result.info
+    assert adjusted_rand_score(truth, clusters_of(result)) > 0.95
+    with pytest.raises(WidgetError, match="exactly needs .*Two stages"):
+        run(table, two_stage="never")
+
+
+def test_two_stage_selections_map_back_to_every_row():
+    table, truth = planted()
+    widget = HierarchicalClustering()
+    top = run(table, widget, selection="top_n", top_n=6, two_stage="always", max_groups=30)
+    assert np.all(clusters_of(top) != None)                                # noqa: E711
+    assert len(top.outputs["Selected Data"]) == len(table)
+    view = top.view
+    assert view.n_items == 30 and sum(view.cluster_sizes) == len(table)
+    # a height cut: every row gets the cluster of its group
+    cut = run(table, widget, selection="height", height_ratio=0.3, two_stage="always",
+              max_groups=30)
+    assert np.all(clusters_of(cut) != None)                                # noqa: E711
+    # clicking a leaf (a group) selects all of its rows, and the same rows come out
+    leaf = int(view.leaf_nodes[0])
+    clicked = run(table, widget, selection="manual", selected=[leaf], two_stage="always",
+                  max_groups=30, selected_tree=view.tree_fingerprint)
+    chosen = clicked.outputs["Selected Data"]
+    assert len(chosen) == view.leaf_counts[0] > 1
+    group = widget._cached[2].group_of
+    rows = np.flatnonzero(group == leaf)
+    assert sorted(chosen.ids.tolist()) == sorted(table.ids[rows].tolist())
+    assert set(chosen.column("Cluster").data) == {"C1"}
+
+
+def test_group_leaves_show_their_size_and_central_images():
+    table, _ = planted()
+    view = run(table, two_stage="always", max_groups=30).view
+    assert len(view.leaf_nodes) == 30
+    assert sum(view.leaf_counts) == len(table)
+    assert all(label.startswith("img") and "more" in label
+               for label, c in zip(view.leaf_labels, view.leaf_counts) if c > 1)
+    assert all(path.startswith("/photos/") for path in view.leaf_images)
+    assert any(len(more) == 2 for more in view.leaf_more_images)
+
+
+def test_weighted_ward_equals_ward_on_the_rows_each_group_stands_for():
+    from scipy.cluster.hierarchy import linkage
+    rng = np.random.default_rng(5)
+    centres, weights = rng.normal(size=(40, 6)), rng.integers(1, 5, 40)
+    rows = np.repeat(centres, weights, axis=0)
+    # the rows of one group merge first at height 0; then the groups merge as Ward merges them
+    heights = np.sort(linkage(rows, "ward")[:, 2])[-39:]
+    np.testing.assert_allclose(weighted_ward(centres, weights)[:, 2], heights, atol=1e-6)
+    same = weighted_ward(centres, np.ones(40))
+    np.testing.assert_allclose(same, linkage(centres, "ward"), atol=1e-9)
+
+
+def test_distances_refusal_points_to_the_data_input(monkeypatch):
+    import imgflow.widgets.distances as distances_module
+    from imgflow.widgets.distances import Distances as DistancesWidget
+    monkeypatch.setattr(distances_module, "available_bytes", lambda: 100)
+    table, _ = planted()
+    with pytest.raises(WidgetError, match="Hierarchical Clustering's Data input"):
+        DistancesWidget().compute({"Data": table}, DistancesWidget.default_settings(), Context())
+
+
+def test_without_any_input_it_waits():
+    result = HierarchicalClustering().compute({"Distances": None, "Data": None},
+                                              HierarchicalClustering.default_settings(), Context())
+    assert result.outputs == {"Selected Data": None, "Data": None}
+    assert "Waiting" in result.info

@@ -1,0 +1,200 @@
+"""Clustering without an N x N matrix: k-means into groups, then Ward over the groups.
+
+Past a size, the exact way (all pairwise distances, then a linkage) does
+not fit in memory: 100,000 rows need 60 GB.  Two stages need memory in
+proportion to the rows: k-means puts the rows (unit length, so that
+Euclidean distance orders them as cosine distance does) into at most M
+groups, and Ward's linkage runs over the group centres, each weighing as
+many rows as it holds.  Ward's merge cost of two groups is the growth of
+the within-group sum of squares, so a group of 500 rows is merged as those
+500 rows would be, not as one point.
+
+The tree's leaves are the groups; ``group_of`` maps every row to its leaf,
+so any selection of branches maps back to every row.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from imgflow.api import Context, WidgetError
+
+REPRESENTATIVES = 3       # rows shown for a group (those nearest its centre)
+KMEANS_ITERATIONS = 10
+TRAIN_ROWS_PER_GROUP = 64  # k-means learns its centres from a sample this many times M
+ASSIGN_BLOCK = 8192        # rows assigned to their nearest centre at once
+
+
+@dataclass(frozen=True)
+class Groups:
+    """The first stage: which group each row is in, and each group's centre and size."""
+    group_of: np.ndarray        # per row: its group (0..m-1)
+    centres: np.ndarray         # (m, d) float32
+    sizes: np.ndarray           # rows per group
+    representatives: np.ndarray  # (m, REPRESENTATIVES) rows nearest each centre, -1 = none
+
+
+def unit_rows(X: np.ndarray) -> np.ndarray:
+    """float32 rows scaled to length 1 (all-zero rows stay zero); missing values as 0."""
+    Y = np.array(X, dtype=np.float32)            # our own copy, normalised in place
+    np.nan_to_num(Y, copy=False)
+    norms = np.linalg.norm(Y, axis=1)
+    norms[norms == 0] = 1.0
+    Y /= norms[:, None]
+    return Y
+
+
+def kmeans_groups(Y: np.ndarray, m: int, ctx: Context, seed: int = 0) -> Groups:
+    """At most ``m`` groups of the rows of Y (unit float32); deterministic for a seed.
+
+    faiss trains on a sample (TRAIN_ROWS_PER_GROUP rows per centre) and
+    assigns every row in blocks; see benchmarks/scale.py for the measured
+    choice over scikit-learn's MiniBatchKMeans.
+    """
+    n, d = Y.shape
+    m = int(min(m, n))
+    if m < 2:
+        raise WidgetError(f"Clustering needs at least two items; there is {n}.")
+    centres = _train_centres(Y, m, seed)
+    ctx.progress(0.6)
+    ctx.check()
+    group_of, dist = _assign(Y, centres, ctx)
+    sizes = np.bincount(group_of, minlength=m)
+    used = np.flatnonzero(sizes)                # drop empty groups, renumber the rest
+    if len(used) < m:
+        renumber = np.full(m, -1, dtype=np.int64)
+        renumber[used] = np.arange(len(used))
+        group_of, centres, sizes = renumber[group_of], centres[used], sizes[used]
+    # the centre of the rows actually in a group (training saw a sample)
+    centres = _means(Y, group_of, len(sizes))
+    return Groups(group_of, centres, sizes, _representatives(group_of, dist, len(sizes)))
+
+
+def _train_centres(Y: np.ndarray, m: int, seed: int) -> np.ndarray:
+    import faiss
+
+    n, d = Y.shape
+    rng = np.random.default_rng(seed)
+    sample = Y if n <= m * TRAIN_ROWS_PER_GROUP else \
+        Y[np.sort(rng.choice(n, m * TRAIN_ROWS_PER_GROUP, replace=False))]
+    km = faiss.Kmeans(d, m, niter=KMEANS_ITERATIONS, seed=seed, verbose=False,
+                      max_points_per_centroid=TRAIN_ROWS_PER_GROUP + 1, min_points_per_centroid=1)
+    km.train(np.ascontiguousarray(sample))
+    return np.ascontiguousarray(km.centroids, dtype=np.float32)
+
+
+def _assign(Y: np.ndarray, centres: np.ndarray, ctx: Context) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: the nearest centre and the squared distance to it (in blocks: bounded memory)."""
+    import faiss
+
+    index = faiss.IndexFlatL2(centres.shape[1])
+    index.add(centres)
+    n = len(Y)
+    group_of = np.empty(n, dtype=np.int64)
+    dist = np.empty(n, dtype=np.float32)
+    for start in range(0, n, ASSIGN_BLOCK):
+        stop = min(n, start + ASSIGN_BLOCK)
+        d, i = index.search(np.ascontiguousarray(Y[start:stop]), 1)
+        group_of[start:stop], dist[start:stop] = i[:, 0], d[:, 0]
+        ctx.progress(0.6 + 0.3 * stop / n)
+        ctx.check()
+    return group_of, dist
+
+
+def _means(Y: np.ndarray, group_of: np.ndarray, m: int) -> np.ndarray:
+    sums = np.zeros((m, Y.shape[1]), dtype=np.float64)
+    np.add.at(sums, group_of, Y) if len(Y) < 50_000 else _add_in_blocks(sums, Y, group_of)
+    return (sums / np.bincount(group_of, minlength=m)[:, None]).astype(np.float32)
+
+
+def _add_in_blocks(sums: np.ndarray, Y: np.ndarray, group_of: np.ndarray) -> None:
+    # np.add.at is slow on big inputs; a sorted reduceat per block is not
+    for start in range(0, len(Y), ASSIGN_BLOCK * 4):
+        g = group_of[start:start + ASSIGN_BLOCK * 4]
+        order = np.argsort(g, kind="stable")
+        gs = g[order]
+        cuts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
+        sums[gs[cuts]] += np.add.reduceat(Y[start:start + ASSIGN_BLOCK * 4][order], cuts,
+                                          axis=0, dtype=np.float64)
+
+
+def _representatives(group_of: np.ndarray, dist: np.ndarray, m: int) -> np.ndarray:
+    order = np.lexsort((dist, group_of))        # by group, nearest first
+    g = group_of[order]
+    first = np.searchsorted(g, np.arange(m))
+    reps = np.full((m, REPRESENTATIVES), -1, dtype=np.int64)
+    for k in range(REPRESENTATIVES):
+        pos = first + k
+        ok = (pos < len(g)) & (g[np.minimum(pos, len(g) - 1)] == np.arange(m))
+        reps[ok, k] = order[pos[ok]]
+    return reps
+
+
+def weighted_ward(centres: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Ward's linkage of points that each stand for ``weights`` rows (scipy's format).
+
+    Heights are those scipy's Ward would give the rows themselves were each
+    group's rows all at its centre: sqrt(2 w_a w_b / (w_a + w_b)) * |c_a - c_b|.
+    Nearest-neighbour chains (exact for Ward, which is reducible) with the
+    Lance-Williams update: O(m^2) time and one m x m matrix (32 MB at 2,000).
+    Column 3 counts groups (leaves), as the tree's interval arithmetic needs.
+    """
+    c = np.asarray(centres, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64).copy()
+    m = len(c)
+    sq = np.einsum("ij,ij->i", c, c)
+    d = np.maximum(sq[:, None] + sq[None, :] - 2.0 * (c @ c.T), 0.0)
+    d *= 2.0 * np.outer(w, w) / np.add.outer(w, w)
+    np.fill_diagonal(d, np.inf)
+    active = np.ones(m, dtype=bool)
+    merges = np.empty((m - 1, 3))
+    chain: list[int] = []
+    for step in range(m - 1):
+        if not chain:
+            chain.append(int(np.argmax(active)))
+        while True:
+            x = chain[-1]
+            y = int(np.argmin(d[x]))
+            if len(chain) > 1 and d[x, chain[-2]] <= d[x, y]:
+                y = chain[-2]                    # ties go back down the chain: no cycles
+            if len(chain) > 1 and y == chain[-2]:
+                break
+            chain.append(y)
+        b, a = chain.pop(), chain.pop()
+        merges[step] = (a, b, np.sqrt(d[a, b]))
+        wa, wb, dab = w[a], w[b], d[a, b]
+        new = ((w + wa) * d[a] + (w + wb) * d[b] - w * dab) / (w + wa + wb)
+        new[~active] = np.inf
+        new[a] = new[b] = np.inf
+        d[a, :] = new
+        d[:, a] = new
+        d[b, :] = np.inf
+        d[:, b] = np.inf
+        w[a] = wa + wb
+        active[b] = False
+    return _scipy_order(merges, m)
+
+
+def _scipy_order(merges: np.ndarray, m: int) -> np.ndarray:
+    """Merges of slots (in the order found) as a linkage matrix: by height, nodes numbered."""
+    order = np.argsort(merges[:, 2], kind="stable")     # children before parents on ties
+    parent = np.arange(m)
+    node = np.arange(m)
+    count = np.ones(m, dtype=np.int64)
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    Z = np.empty((m - 1, 4))
+    for i, k in enumerate(order):
+        ra, rb = find(int(merges[k, 0])), find(int(merges[k, 1]))
+        Z[i] = (min(node[ra], node[rb]), max(node[ra], node[rb]), merges[k, 2],
+                count[ra] + count[rb])
+        parent[rb] = ra
+        node[ra] = m + i
+        count[ra] += count[rb]
+    return Z
