@@ -118,7 +118,7 @@ def test_weighted_ward_equals_ward_on_the_rows_each_group_stands_for():
 
 
 def test_distances_refusal_points_to_the_data_input(monkeypatch):
-    import imgflow.widgets.distances as distances_module
+    import imgflow.widgets.common.distance_matrix as distances_module
     from imgflow.widgets.distances import Distances as DistancesWidget
     monkeypatch.setattr(distances_module, "available_bytes", lambda: 100)
     table, _ = planted()

@@ -65,8 +65,7 @@ class Clustering:
 
 def exact_bytes(n: int, X: np.ndarray) -> int:
     """Memory the exact way needs: what Distances checks before it measures."""
-    from imgflow.widgets.distances.memory import (WORK_BLOCK_BYTES, condensed_bytes,
-                                                  condensed_dtype)
+    from imgflow.widgets.common.memory import WORK_BLOCK_BYTES, condensed_bytes, condensed_dtype
     itemsize = condensed_dtype(X.dtype).itemsize
     return condensed_bytes(n, itemsize) + condensed_bytes(n, 8) + WORK_BLOCK_BYTES + 2 * X.nbytes
 
@@ -108,7 +107,7 @@ def cluster_data(table: Table, method: str, mode: str, max_groups: int,
 
 
 def _exact(table: Table, method: str, ctx: Context, why: str) -> Clustering:
-    from imgflow.widgets.distances import compute_distances
+    from imgflow.widgets.common.distance_matrix import compute_distances
 
     distances = compute_distances(table, DATA_METRIC, False, "rows", ctx).outputs["Distances"]
     ctx.check()

@@ -19,9 +19,7 @@ from typing import Callable
 import numpy as np
 from scipy.spatial.distance import cdist
 
-from imgflow.widgets.common.memory import empty_large
-
-from .memory import WORK_BLOCK_BYTES
+from .memory import WORK_BLOCK_BYTES, empty_large
 
 BlockFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
