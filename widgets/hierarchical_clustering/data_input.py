@@ -118,13 +118,10 @@ def _exact(table: Table, method: str, ctx: Context, why: str) -> Clustering:
 
 
 def _two_stage(table: Table, max_groups: int, ctx: Context, why: str) -> Clustering:
-    from .two_stage import kmeans_groups, unit_rows, weighted_ward
+    from .two_stage import kmeans_groups, weighted_ward
 
     ctx.progress(0.02)
-    Y = unit_rows(table.X)
-    ctx.check()
-    groups = kmeans_groups(Y, max_groups, ctx)
-    del Y
+    groups = kmeans_groups(table.X, max_groups, ctx)
     ctx.check()
     Z = weighted_ward(groups.centres, groups.sizes)
     m = len(groups.sizes)

@@ -36,8 +36,8 @@ class Groups:
 
 
 def unit_rows(X: np.ndarray) -> np.ndarray:
-    """float32 rows scaled to length 1 (all-zero rows stay zero); missing values as 0."""
-    Y = np.array(X, dtype=np.float32)            # our own copy, normalised in place
+    """float32 copies of rows scaled to length 1 (all-zero rows stay zero; missing values 0)."""
+    Y = np.array(X, dtype=np.float32)
     np.nan_to_num(Y, copy=False)
     norms = np.linalg.norm(Y, axis=1)
     norms[norms == 0] = 1.0
@@ -45,31 +45,38 @@ def unit_rows(X: np.ndarray) -> np.ndarray:
     return Y
 
 
-def kmeans_groups(Y: np.ndarray, m: int, ctx: Context, seed: int = 0) -> Groups:
-    """At most ``m`` groups of the rows of Y (unit float32); deterministic for a seed.
+def blocks(n: int):
+    for start in range(0, n, ASSIGN_BLOCK):
+        yield start, min(n, start + ASSIGN_BLOCK)
 
-    faiss trains on a sample (TRAIN_ROWS_PER_GROUP rows per centre) and
-    assigns every row in blocks.  Chosen by measurement over scikit-learn's
-    MiniBatchKMeans (100,000 x 1,280 into 2,000 groups, this 2-core machine:
-    faiss 91 s, of which 15 s assigning; MiniBatchKMeans 123 s, 30 s
-    assigning, and it left 20 groups empty); benchmarks/scale.py.
+
+def kmeans_groups(X: np.ndarray, m: int, ctx: Context, seed: int = 0) -> Groups:
+    """At most ``m`` groups of the rows of X (as unit vectors); deterministic for a seed.
+
+    X is never copied whole (at a million rows it is 5 GB): rows are scaled
+    a block at a time.  faiss learns the centres from a sample
+    (TRAIN_ROWS_PER_GROUP rows per centre) and then assigns every row.
+    Chosen by measurement over scikit-learn's MiniBatchKMeans (100,000 x
+    1,280 into 2,000 groups, this 2-core machine under load: faiss 91 s, of
+    which 15 s assigning; MiniBatchKMeans 123 s, 30 s assigning, and it left
+    20 groups empty); ``benchmarks/scale.py --kmeans`` measures both.
     """
-    n, d = Y.shape
+    n = len(X)
     m = int(min(m, n))
     if m < 2:
         raise WidgetError(f"Clustering needs at least two items; there is {n}.")
-    centres = _train_centres(Y, m, seed)
-    ctx.progress(0.6)
+    centres = _train_centres(X, m, seed)
+    ctx.progress(0.5)
     ctx.check()
-    group_of, dist = _assign(Y, centres, ctx)
+    group_of, dist = _assign(X, centres, ctx)
     sizes = np.bincount(group_of, minlength=m)
     used = np.flatnonzero(sizes)                # drop empty groups, renumber the rest
     if len(used) < m:
         renumber = np.full(m, -1, dtype=np.int64)
         renumber[used] = np.arange(len(used))
-        group_of, centres, sizes = renumber[group_of], centres[used], sizes[used]
+        group_of, sizes = renumber[group_of], sizes[used]
     # the centre of the rows actually in a group (training saw a sample)
-    centres = _means(Y, group_of, len(sizes))
+    centres = _means(X, group_of, len(sizes))
     return Groups(group_of, centres, sizes, _representatives(group_of, dist, len(sizes)))
 
 
@@ -81,52 +88,43 @@ def _faiss():
     return faiss
 
 
-def _train_centres(Y: np.ndarray, m: int, seed: int) -> np.ndarray:
+def _train_centres(X: np.ndarray, m: int, seed: int) -> np.ndarray:
     faiss = _faiss()
-
-    n, d = Y.shape
-    rng = np.random.default_rng(seed)
-    sample = Y if n <= m * TRAIN_ROWS_PER_GROUP else \
-        Y[np.sort(rng.choice(n, m * TRAIN_ROWS_PER_GROUP, replace=False))]
+    n, d = X.shape
+    rows = np.arange(n) if n <= m * TRAIN_ROWS_PER_GROUP else \
+        np.sort(np.random.default_rng(seed).choice(n, m * TRAIN_ROWS_PER_GROUP, replace=False))
     km = faiss.Kmeans(d, m, niter=KMEANS_ITERATIONS, seed=seed, verbose=False,
                       max_points_per_centroid=TRAIN_ROWS_PER_GROUP + 1, min_points_per_centroid=1)
-    km.train(np.ascontiguousarray(sample))
+    km.train(unit_rows(X[rows]))
     return np.ascontiguousarray(km.centroids, dtype=np.float32)
 
 
-def _assign(Y: np.ndarray, centres: np.ndarray, ctx: Context) -> tuple[np.ndarray, np.ndarray]:
+def _assign(X: np.ndarray, centres: np.ndarray, ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     """Per row: the nearest centre and the squared distance to it (in blocks: bounded memory)."""
-    faiss = _faiss()
-
-    index = faiss.IndexFlatL2(centres.shape[1])
+    index = _faiss().IndexFlatL2(centres.shape[1])
     index.add(centres)
-    n = len(Y)
+    n = len(X)
     group_of = np.empty(n, dtype=np.int64)
     dist = np.empty(n, dtype=np.float32)
-    for start in range(0, n, ASSIGN_BLOCK):
-        stop = min(n, start + ASSIGN_BLOCK)
-        d, i = index.search(np.ascontiguousarray(Y[start:stop]), 1)
+    for start, stop in blocks(n):
+        d, i = index.search(unit_rows(X[start:stop]), 1)
         group_of[start:stop], dist[start:stop] = i[:, 0], d[:, 0]
-        ctx.progress(0.6 + 0.3 * stop / n)
+        ctx.progress(0.5 + 0.4 * stop / n)
         ctx.check()
     return group_of, dist
 
 
-def _means(Y: np.ndarray, group_of: np.ndarray, m: int) -> np.ndarray:
-    sums = np.zeros((m, Y.shape[1]), dtype=np.float64)
-    np.add.at(sums, group_of, Y) if len(Y) < 50_000 else _add_in_blocks(sums, Y, group_of)
-    return (sums / np.bincount(group_of, minlength=m)[:, None]).astype(np.float32)
-
-
-def _add_in_blocks(sums: np.ndarray, Y: np.ndarray, group_of: np.ndarray) -> None:
-    # np.add.at is slow on big inputs; a sorted reduceat per block is not
-    for start in range(0, len(Y), ASSIGN_BLOCK * 4):
-        g = group_of[start:start + ASSIGN_BLOCK * 4]
+def _means(X: np.ndarray, group_of: np.ndarray, m: int) -> np.ndarray:
+    """The mean unit row of each group, summed a sorted block at a time."""
+    sums = np.zeros((m, X.shape[1]), dtype=np.float64)
+    for start, stop in blocks(len(X)):
+        g = group_of[start:stop]
         order = np.argsort(g, kind="stable")
         gs = g[order]
         cuts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
-        sums[gs[cuts]] += np.add.reduceat(Y[start:start + ASSIGN_BLOCK * 4][order], cuts,
-                                          axis=0, dtype=np.float64)
+        sums[gs[cuts]] += np.add.reduceat(unit_rows(X[start:stop])[order], cuts, axis=0,
+                                          dtype=np.float64)
+    return (sums / np.bincount(group_of, minlength=m)[:, None]).astype(np.float32)
 
 
 def _representatives(group_of: np.ndarray, dist: np.ndarray, m: int) -> np.ndarray:
