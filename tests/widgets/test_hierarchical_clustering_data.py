@@ -131,3 +131,63 @@ def test_without_any_input_it_waits():
                                               HierarchicalClustering.default_settings(), Context())
     assert result.outputs == {"Selected Data": None, "Data": None}
     assert "Waiting" in result.info
+
+
+def test_the_panel_says_which_way_ran_and_a_click_on_a_group_selects_its_images(qtbot, tmp_path):
+    from PyQt5.QtCore import Qt
+
+    from imgflow.api import Output, Widget
+    from imgflow.engine import Engine
+    from imgflow.gui.panel import open_panel
+    from imgflow.gui.qtpost import QtPoster
+    from imgflow.registry import Registry
+    from imgflow.workflow import Workflow
+    from tests.support.images import make_image_tree
+
+    paths = make_image_tree(tmp_path / "images", per_kind=10, size=(32, 24))
+    kinds = np.unique([p.parent.name for p in paths], return_inverse=True)[1]
+    rng = np.random.default_rng(1)
+    X = (rng.normal(size=(kinds.max() + 1, 16)) * 3)[kinds] + rng.normal(size=(len(paths), 16))
+    table = Table(X.astype(np.float32), tuple(f"e{j}" for j in range(16)), (
+        Column.text("image name", [p.stem for p in paths]),
+        Column.image("image", [str(p) for p in paths])))
+
+    class TableSource(Widget):
+        id, name = "test.table_source", "Table Source"
+        outputs = (Output("Data", Table, default=True),)
+
+        def compute(self, inputs, settings, ctx):
+            return {"Data": table}
+
+    wf = Workflow(Registry([*Registry.discover().widgets(), TableSource]))
+    source = wf.add_node("test.table_source")
+    hc = wf.add_node("imgflow.hierarchical_clustering",
+                     settings={"two_stage": "always", "max_groups": 8})
+    viewer = wf.add_node("imgflow.image_viewer")
+    wf.add_link(source, "Data", hc, "Data")
+    wf.add_link(hc, "Selected Data", viewer, "Data")
+    engine = Engine(wf, post=QtPoster())
+    panel = open_panel(wf, engine, hc)
+    qtbot.addWidget(panel)
+    panel.resize(900, 600)
+    panel.show()
+    qtbot.waitUntil(lambda: panel.plot.view is not None, timeout=20000)
+    assert "two stages, as chosen in the settings" in panel.info.text()
+    assert "in 8 groups, Ward linkage" in panel.info.text()
+    view = panel.plot.view
+    assert len(view.leaf_nodes) == 8 and sum(view.leaf_counts) == len(paths)
+    # every group leaf shows up to three of its images
+    assert len(panel.plot._thumbs) == sum(1 + len(m) for m in view.leaf_more_images)
+
+    slot = int(np.argmax(view.leaf_counts))
+    leaf = int(view.leaf_nodes[slot])
+    point = panel.plot.scene_point(view.parent_h[np.flatnonzero(view.nodes == leaf)[0]] / 2, slot)
+    qtbot.mouseClick(panel.plot.viewport(), Qt.LeftButton, Qt.NoModifier, point)
+    assert hc.settings["selected"] == [leaf]
+    expected = int(view.leaf_counts[slot])
+
+    def viewer_shows_the_group():
+        shown = engine.state(viewer.id).inputs.get("Data")
+        return shown is not None and engine.is_idle() and len(shown) == expected
+    qtbot.waitUntil(viewer_shows_the_group, timeout=20000)
+    engine.shutdown()
