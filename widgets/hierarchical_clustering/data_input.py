@@ -43,14 +43,14 @@ class Clustering:
     def leaves(self, labels: list[str], images: list[str | None]):
         """(label, image, more images, rows) of each leaf from those of the rows.
 
-        A group is named by its most central row and shown by the images of
-        its most central rows; ``rows`` is None when each leaf is one row.
+        A group is named by its size and its most central row ("12 × img7") and
+        shown by the images of its most central rows; ``rows`` is None when each leaf is one row.
         """
         if self.group_of is None:
             return labels, images, None, None
         reps = self.representatives
         counts = self.rows_per_leaf()
-        names = [f"{labels[r[0]]} + {c - 1:,} more" if c > 1 else labels[r[0]]
+        names = [f"{c:,} × {labels[r[0]]}" if c > 1 else labels[r[0]]
                  for r, c in zip(reps.tolist(), counts.tolist())]
         firsts = [images[r[0]] for r in reps.tolist()]
         more = tuple(tuple(images[i] for i in r[1:] if i >= 0 and images[i])
@@ -73,7 +73,7 @@ def exact_bytes(n: int, X: np.ndarray) -> int:
 def choose_way(n: int, X: np.ndarray, mode: str, max_groups: int) -> tuple[bool, str]:
     """(two stages?, why) for n rows."""
     if mode == "always":
-        return True, "two stages, as chosen in the settings"
+        return True, "in two stages, as chosen in the settings"
     needed = exact_bytes(n, X)
     available = available_bytes()
     if mode == "never":
@@ -81,13 +81,13 @@ def choose_way(n: int, X: np.ndarray, mode: str, max_groups: int) -> tuple[bool,
             raise WidgetError(too_big_message(
                 f"Clustering {n:,} rows exactly", needed, available,
                 "Set 'Two stages' to automatic to cluster them without a distance matrix."))
-        return False, "exact, as chosen in the settings"
+        return False, "exactly, as chosen in the settings"
     if n <= max_groups:
-        return False, f"exact: {n:,} rows are no more than {max_groups:,} groups"
+        return False, f"exactly: {n:,} rows are no more than {max_groups:,} groups"
     if available is None or needed <= available:
-        return False, f"exact: all {n:,} × {n:,} distances fit in memory ({format_bytes(needed)})"
-    return True, (f"two stages: the exact way needs {format_bytes(needed)} of memory and "
-                  f"{format_bytes(available)} is available")
+        return False, f"exactly: all {n:,} × {n:,} distances fit in memory ({format_bytes(needed)})"
+    return True, (f"in two stages: the exact way needs {format_bytes(needed)} of memory and "
+                  f"only {format_bytes(available)} is available")
 
 
 def cluster_data(table: Table, method: str, mode: str, max_groups: int,
