@@ -206,3 +206,25 @@ def test_headless_run_clusters_a_file_through_the_data_input(tmp_path, capsys):
     assert cluster.kind == "categorical" and cluster.categories == ("C1", "C2", "C3")
     found = {k: {cluster.data[i] for i in np.flatnonzero(truth == k)} for k in range(3)}
     assert all(len(v) == 1 for v in found.values()) and len(set.union(*found.values())) == 3
+
+
+def test_the_panel_reads_a_typed_path_and_says_what_it_read(qtbot, tmp_path):
+    from imgflow.engine import Engine
+    from imgflow.gui.qtpost import QtPoster
+    from imgflow.registry import Registry
+    from imgflow.workflow import Workflow
+    from tests.support.panels import show_panel
+
+    export(exported_table(), tmp_path / "out.csv")
+    wf = Workflow(Registry.discover())
+    node = wf.add_node("imgflow.file")
+    engine = Engine(wf, post=QtPoster())
+    panel = show_panel(qtbot, wf, engine, node)
+    assert "No file chosen" in panel.info.text()
+    panel.chooser.edit.setText(str(tmp_path / "out.csv"))
+    panel.chooser.edit.editingFinished.emit()
+    assert node.settings["path"] == str(tmp_path / "out.csv")
+    qtbot.waitUntil(lambda: "7 rows" in panel.info.text(), timeout=10000)
+    assert "5 feature columns" in panel.info.text() and "image (image)" in panel.info.text()
+    assert len(engine.state(node.id).outputs["Data"]) == 7
+    engine.shutdown()
