@@ -20,6 +20,8 @@ against the planted groups.
   stages, and the ARI between the two.  The issue asks for this on real
   photos at 20,000 rows, but ../shared/data holds only some hundreds of
   photos, so it is measured on 20,000 synthetic rows instead;
+* ``--file``: File reading back an exported CSV of that many rows
+  (``--file-width`` columns): seconds and peak memory beside the matrix's size;
 * ``--kmeans``: the first stage alone, faiss against scikit-learn's
   MiniBatchKMeans, at that many rows (how the k-means library was chosen).
 
@@ -116,6 +118,36 @@ def kmeans(n: int, library: str, groups: int, noise: float) -> dict:
             "purity_ari": adjusted_rand_score(truth, majority[found])}
 
 
+def read_file(n: int, width: str, _groups: int, _noise: float) -> dict:
+    """File: an exported CSV of n rows read back (seconds, peak memory against the matrix)."""
+    import tempfile
+
+    import numpy as np
+
+    from imgflow.data import Column, Table
+    from imgflow.data.reading import read_table, write_description
+
+    width = int(width)
+    rng = np.random.default_rng(0)
+    table = Table(rng.standard_normal((n, width), dtype=np.float32),
+                  tuple(f"n{j}" for j in range(width)),
+                  (Column.image("image", [f"/photos/{i}.jpg" for i in range(n)]),))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "embeddings.csv"
+        start = time.perf_counter()
+        table.to_csv(path)
+        write_description(table, path)
+        written = time.perf_counter() - start
+        size = path.stat().st_size
+        del table
+        before = _peak()
+        start = time.perf_counter()
+        loaded, _ = read_table(path)
+        seconds = time.perf_counter() - start
+    return {"seconds": seconds, "write_seconds": written, "file_bytes": size,
+            "matrix_bytes": loaded.X.nbytes, "peak": _peak(), "peak_before": before}
+
+
 def _peak() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024   # kB on Linux
 
@@ -136,11 +168,14 @@ def main() -> None:
     parser.add_argument("--groups", type=int, default=2000)
     parser.add_argument("--kmeans", nargs="*", type=int, default=[])
     parser.add_argument("--noise", type=float, default=NOISE)
+    parser.add_argument("--file", nargs="*", type=int, default=[],
+                        help="rows of an exported CSV for File to read back")
+    parser.add_argument("--file-width", type=int, default=128)
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         what, n, mode, groups, noise = args.child
-        fn = cluster if what == "cluster" else kmeans
+        fn = {"cluster": cluster, "kmeans": kmeans, "file": read_file}[what]
         print(json.dumps(fn(int(n), mode, int(groups), float(noise))))
         return
     gib = 2 ** 30
@@ -163,6 +198,13 @@ def main() -> None:
             print(f"{n:,} rows x {WIDTH}, noise {args.noise}, two stages ({args.groups:,} groups): "
                   f"{r['seconds']:.1f} s, {r['peak'] / gib:.2f} GiB peak, "
                   f"ARI vs planted {r['ari']:.3f}", flush=True)
+    for n in args.file:
+        r = run_child("file", n, args.file_width, 0, 0)
+        if r:
+            print(f"File: CSV of {n:,} rows x {args.file_width} ({r['file_bytes'] / 1e6:.0f} MB, "
+                  f"written in {r['write_seconds']:.1f} s) read in {r['seconds']:.1f} s; "
+                  f"peak {r['peak'] / gib:.2f} GiB, before reading {r['peak_before'] / gib:.2f} "
+                  f"GiB, the matrix {r['matrix_bytes'] / gib:.2f} GiB", flush=True)
     for n in args.kmeans:
         for library in ("faiss", "sklearn"):
             r = run_child("kmeans", n, library, args.groups, args.noise)
