@@ -198,11 +198,11 @@ def _read_csv(path: Path, warnings: list[str], progress, check) -> Table:
                 continue
             chunk.append(row)
             if len(chunk) >= block:
-                builder.add(chunk, warnings)
+                builder.add(chunk)
                 chunk = []
                 progress(min(0.99, f.buffer.tell() / size))
                 check()
-        builder.add(chunk, warnings)
+        builder.add(chunk)
     table = builder.table()
     for j, count in sorted(builder.bad.items()):
         warnings.append(f"'{header[j]}': {count:,} value(s) that are not numbers were read "
@@ -250,7 +250,8 @@ class _Builder:
         self.X: np.ndarray | None = None
         self.numeric_meta: dict[int, list[np.ndarray]] = {}
         self.texts: dict[int, list] = {}
-        self.bad: dict[int, int] = {}
+        self.bad: dict[int, int] = {}          # per column: cells that were no number
+        self.features: list[int] | None = None
 
     def _decide(self, chunk: list[list[str]]) -> None:
         """Guess kinds from the first block: a column of numbers (or empty) is a feature."""
@@ -262,10 +263,10 @@ class _Builder:
         self.specs = specs
 
     def _layout(self):
-        if not hasattr(self, "features"):
+        if self.features is None:
             self.features = [j for j, s in enumerate(self.specs) if s.role == "feature"]
 
-    def add(self, chunk: list[list[str]], warnings: list[str]) -> None:
+    def add(self, chunk: list[list[str]]) -> None:
         if self.specs is None:
             if not chunk:
                 self.specs = [Spec(n, "text", "meta", guess=True) for n in self.names]
