@@ -193,3 +193,20 @@ def test_the_panel_says_which_way_ran_and_a_click_on_a_group_selects_its_images(
         return shown is not None and engine.is_idle() and len(shown) == expected
     qtbot.waitUntil(viewer_shows_the_group, timeout=20000)
     engine.shutdown()
+
+
+def test_a_collapsed_branch_of_groups_shows_its_first_groups_images():
+    from imgflow.widgets.hierarchical_clustering.layout import build_view
+    table, _ = planted()
+    widget = HierarchicalClustering()
+    run(table, widget, two_stage="always", max_groups=30)
+    clustering = widget._cached[2]
+    labels, images, more, counts = clustering.leaves([f"img{i}" for i in range(len(table))],
+                                                     list(table.column("image").data))
+    view = build_view(clustering.tree, labels, images, [], [], 3, rows_per_leaf=counts,
+                      more_images=more)
+    assert len(view.leaf_nodes) < 30 and sum(view.leaf_counts) == len(table)
+    tree = clustering.tree
+    for v, image, others in zip(view.leaf_nodes, view.leaf_images, view.leaf_more_images):
+        first_group = tree.order[tree.start[v]]
+        assert image == images[first_group] and others == more[first_group]

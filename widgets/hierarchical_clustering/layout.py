@@ -25,7 +25,7 @@ class DendrogramView:
     depth: int | None            # pruning depth in force (None: the whole tree)
     leaf_nodes: np.ndarray       # drawn leaves (real or collapsed), by slot
     leaf_labels: tuple[str, ...]
-    leaf_images: tuple[str | None, ...]   # image path of a real leaf, else None
+    leaf_images: tuple[str | None, ...]   # image path of the (first) leaf, or None
     leaf_counts: np.ndarray      # items under each drawn leaf
     nodes: np.ndarray            # every drawn node
     node_s: np.ndarray           # its slot position (internal: between its children)
@@ -126,8 +126,10 @@ def build_view(tree: Tree, labels: list[str], images: list[str | None], clusters
     rows = node_rows(tree, rows_per_leaf)
     counts = rows[leaf_nodes]
     leaf_labels = tuple(_leaf_label(tree, v, labels, rows) for v in leaf_nodes)
-    leaf_images = tuple(images[v] if v < tree.n else None for v in leaf_nodes)
-    more = tuple(more_images[v] if v < tree.n else () for v in leaf_nodes) if more_images else ()
+    # a collapsed branch shows what its first leaf shows, as its label names that leaf
+    first = [int(v) if v < tree.n else int(tree.order[tree.start[v]]) for v in leaf_nodes]
+    leaf_images = tuple(images[v] for v in first)
+    more = tuple(more_images[v] for v in first) if more_images else ()
     return DendrogramView(
         n_items=tree.n, root_height=float(tree.height[tree.root]), depth=prune,
         leaf_nodes=leaf_nodes, leaf_labels=leaf_labels, leaf_images=leaf_images,
