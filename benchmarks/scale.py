@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -48,6 +49,7 @@ SIBLING = 0.6     # ... whose directions share most of their length (cosine abou
 NOISE = 2.0       # per dimension, against 1 for the direction (--noise): rows of one group have
                   # cosine about 0.2, of sibling groups about 0.14, of others 0 (+-0.03 each)
 BLOCK = 50_000
+TRAIN_PER_GROUP = int(os.environ.get("SCALE_TRAIN_PER_GROUP", "0"))   # 0: the widget's own
 
 
 def planted(n: int, noise: float = NOISE, seed: int = 0):
@@ -79,16 +81,20 @@ def cluster(n: int, two_stage: str, groups: int, noise: float) -> dict:
     from imgflow.widgets.hierarchical_clustering import HierarchicalClustering
 
     X, truth = planted(n, noise)
+    if TRAIN_PER_GROUP:
+        from imgflow.widgets.hierarchical_clustering import two_stage
+        two_stage.TRAIN_ROWS_PER_GROUP = TRAIN_PER_GROUP
     table = Table(X, tuple(f"n{j}" for j in range(WIDTH)))
     del X
     settings = {**HierarchicalClustering.default_settings(), "selection": "top_n",
                 "top_n": PLANTED, "two_stage": two_stage, "max_groups": groups}
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu()
     result = HierarchicalClustering().compute({"Distances": None, "Data": table}, settings,
                                               Context())
     seconds = time.perf_counter() - start
     found = np.asarray(result.outputs["Data"].column("Cluster").data).astype(str)
-    return {"seconds": seconds, "peak": _peak(), "ari": adjusted_rand_score(truth, found),
+    return {"seconds": seconds, "cpu": _cpu() - cpu, "peak": _peak(),
+            "ari": adjusted_rand_score(truth, found),
             "info": result.info.splitlines()[-1], "labels": found.tolist() if n <= 50_000 else []}
 
 
@@ -148,6 +154,12 @@ def read_file(n: int, width: str, _groups: int, _noise: float) -> dict:
             "matrix_bytes": loaded.X.nbytes, "peak": _peak(), "peak_before": before}
 
 
+def _cpu() -> float:
+    """CPU seconds of this process, all threads: the machine's load does not change it."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _peak() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024   # kB on Linux
 
@@ -187,6 +199,7 @@ def main() -> None:
         for mode, r in runs.items():
             if r:
                 print(f"  {'exact' if mode == 'never' else 'two-stage':>9}: {r['seconds']:7.1f} s "
+                      f"({r['cpu']:.0f} CPU s) "
                       f"{r['peak'] / gib:6.2f} GiB  ARI vs planted {r['ari']:.3f}", flush=True)
         if all(runs.values()):
             from sklearn.metrics import adjusted_rand_score
@@ -196,7 +209,7 @@ def main() -> None:
         r = run_child("cluster", n, "always", args.groups, args.noise)
         if r:
             print(f"{n:,} rows x {WIDTH}, noise {args.noise}, two stages ({args.groups:,} groups): "
-                  f"{r['seconds']:.1f} s, {r['peak'] / gib:.2f} GiB peak, "
+                  f"{r['seconds']:.1f} s ({r['cpu']:.0f} CPU s), {r['peak'] / gib:.2f} GiB peak, "
                   f"ARI vs planted {r['ari']:.3f}", flush=True)
     for n in args.file:
         r = run_child("file", n, args.file_width, 0, 0)
