@@ -73,6 +73,11 @@ def planted(n: int, noise: float = NOISE, seed: int = 0):
 
 
 def cluster(n: int, two_stage: str, groups: int, noise: float) -> dict:
+    """The widget's compute, top N = PLANTED; "two_stage" may end in "-unselected": then
+    nothing is selected (no Selected Data, a copy of every row, is made) and the top N
+    clusters are read from the widget's tree."""
+    unselected = two_stage.endswith("-unselected")
+    two_stage = two_stage.removesuffix("-unselected")
     import numpy as np
     from sklearn.metrics import adjusted_rand_score
 
@@ -86,13 +91,18 @@ def cluster(n: int, two_stage: str, groups: int, noise: float) -> dict:
         two_stage.TRAIN_ROWS_PER_GROUP = TRAIN_PER_GROUP
     table = Table(X, tuple(f"n{j}" for j in range(WIDTH)))
     del X
-    settings = {**HierarchicalClustering.default_settings(), "selection": "top_n",
+    settings = {**HierarchicalClustering.default_settings(),
+                "selection": "manual" if unselected else "top_n",
                 "top_n": PLANTED, "two_stage": two_stage, "max_groups": groups}
     start, cpu = time.perf_counter(), _cpu()
-    result = HierarchicalClustering().compute({"Distances": None, "Data": table}, settings,
-                                              Context())
+    widget = HierarchicalClustering()
+    result = widget.compute({"Distances": None, "Data": table}, settings, Context())
     seconds = time.perf_counter() - start
-    found = np.asarray(result.outputs["Data"].column("Cluster").data).astype(str)
+    if unselected:
+        clustering = widget._cached[2]
+        found = clustering.row_labels(clustering.tree.top(PLANTED)).astype(str)
+    else:
+        found = np.asarray(result.outputs["Data"].column("Cluster").data).astype(str)
     return {"seconds": seconds, "cpu": _cpu() - cpu, "peak": _peak(),
             "ari": adjusted_rand_score(truth, found),
             "info": result.info.splitlines()[-1], "labels": found.tolist() if n <= 50_000 else []}
@@ -180,6 +190,8 @@ def main() -> None:
     parser.add_argument("--groups", type=int, default=2000)
     parser.add_argument("--kmeans", nargs="*", type=int, default=[])
     parser.add_argument("--noise", type=float, default=NOISE)
+    parser.add_argument("--unselected", action="store_true",
+                        help="--rows: select nothing (no Selected Data copy of every row)")
     parser.add_argument("--file", nargs="*", type=int, default=[],
                         help="rows of an exported CSV for File to read back")
     parser.add_argument("--file-width", type=int, default=128)
@@ -206,7 +218,8 @@ def main() -> None:
             agree = adjusted_rand_score(runs["never"]["labels"], runs["always"]["labels"])
             print(f"  ARI between exact and two-stage: {agree:.3f}", flush=True)
     for n in args.rows:
-        r = run_child("cluster", n, "always", args.groups, args.noise)
+        mode = "always-unselected" if args.unselected else "always"
+        r = run_child("cluster", n, mode, args.groups, args.noise)
         if r:
             print(f"{n:,} rows x {WIDTH}, noise {args.noise}, two stages ({args.groups:,} groups): "
                   f"{r['seconds']:.1f} s ({r['cpu']:.0f} CPU s), {r['peak'] / gib:.2f} GiB peak, "
