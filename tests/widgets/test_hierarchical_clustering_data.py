@@ -210,3 +210,13 @@ def test_a_collapsed_branch_of_groups_shows_its_first_groups_images():
     for v, image, others in zip(view.leaf_nodes, view.leaf_images, view.leaf_more_images):
         first_group = tree.order[tree.start[v]]
         assert image == images[first_group] and others == more[first_group]
+
+
+def test_changing_the_linkage_does_not_redo_two_stages(monkeypatch):
+    table, _ = planted()
+    widget = HierarchicalClustering()
+    first = run(table, widget, two_stage="always", max_groups=30)
+    calls = []
+    monkeypatch.setattr(data_input, "_two_stage", lambda *a: calls.append(a))
+    again = run(table, widget, two_stage="always", max_groups=30, linkage="average")
+    assert calls == [] and again.view.tree_fingerprint == first.view.tree_fingerprint

@@ -21,7 +21,7 @@ import numpy as np
 from imgflow.api import Context, Input, Output, Result, Setting, Widget, WidgetError
 from imgflow.data import Column, Distances, Table, printable
 
-from .data_input import TWO_STAGE_MODES, Clustering, cluster_data
+from .data_input import TWO_STAGE_MODES, Clustering, choose_way, cluster_data
 from .tree import LINKAGES, Tree, choose_clusters, linkage
 
 SELECTION_MODES = ("manual", "height", "top_n")
@@ -129,8 +129,13 @@ class HierarchicalClustering(Widget):
                 ctx.warning("Both Distances and Data are connected; the distances are clustered.")
             source, key = distances, ("distances", settings["linkage"])
         else:
-            source = data
-            key = ("data", settings["linkage"], settings["two_stage"], settings["max_groups"])
+            if not isinstance(data, Table):
+                raise WidgetError("The Data input is not a table.")
+            source, way = data, choose_way(len(data), data.X, settings["two_stage"],
+                                           settings["max_groups"])
+            # two stages are Ward's whatever the linkage: changing it redoes nothing
+            # (the reason names the memory free now: not part of the key)
+            key = ("data", way[0], settings["max_groups"] if way[0] else settings["linkage"])
         cached = self._cached
         if cached and cached[0]() is source and cached[1] == key:
             return cached[2]
@@ -140,8 +145,7 @@ class HierarchicalClustering(Widget):
             tree = Tree.from_linkage(linkage(distances.condensed, distances.n, key[1]))
             result = Clustering(tree, measured_table(distances))
         else:
-            result = cluster_data(data, settings["linkage"], settings["two_stage"],
-                                  settings["max_groups"], ctx)
+            result = cluster_data(data, way, settings["linkage"], settings["max_groups"], ctx)
         # kept even when this run was cancelled meanwhile: the run that
         # replaced it (a selection change) starts after this one and wants this very tree
         self._cached = (weakref.ref(source), key, result)

@@ -90,17 +90,16 @@ def choose_way(n: int, X: np.ndarray, mode: str, max_groups: int) -> tuple[bool,
                   f"only {format_bytes(available)} is available")
 
 
-def cluster_data(table: Table, method: str, mode: str, max_groups: int,
+def cluster_data(table: Table, way: tuple[bool, str], method: str, max_groups: int,
                  ctx: Context) -> Clustering:
-    if not isinstance(table, Table):
-        raise WidgetError("The Data input is not a table.")
+    """The rows of ``table`` clustered the way ``choose_way`` chose: (two stages?, why)."""
     if table.n_features == 0:
         raise WidgetError("The data has no numeric features to cluster. "
                           "For images, connect Image Embedding first.")
     n = len(table)
     if n < 2:
         raise WidgetError(f"Clustering needs at least two items; there is {n}.")
-    two, why = choose_way(n, table.X, mode, max_groups)
+    two, why = way
     if not two:
         return _exact(table, method, ctx, why)
     return _two_stage(table, max_groups, ctx, why)
