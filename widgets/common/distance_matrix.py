@@ -58,12 +58,17 @@ def check_binary(X: np.ndarray, names) -> None:
             f"other values (first: '{names[bad[0]]}'). Choose another metric.")
 
 
-def check_memory(n: int, itemsize: int, data_bytes: int) -> int:
-    """Bytes the matrix takes; WidgetError when it (and a clustering's copy) would not fit."""
+def needed_bytes(n: int, itemsize: int, data_bytes: int) -> tuple[int, int, int]:
+    """(the matrix, a clustering's copy of it, all that measuring then clustering needs)."""
     matrix = condensed_bytes(n, itemsize)
     # A clustering works on its own float64 copy (the matrix is shared with other links).
     work = condensed_bytes(n, 8)
-    needed = matrix + work + WORK_BLOCK_BYTES + data_bytes
+    return matrix, work, matrix + work + WORK_BLOCK_BYTES + data_bytes
+
+
+def check_memory(n: int, itemsize: int, data_bytes: int) -> int:
+    """Bytes the matrix takes; WidgetError when it (and a clustering's copy) would not fit."""
+    matrix, work, needed = needed_bytes(n, itemsize, data_bytes)
     available = available_bytes()
     if available is not None and needed > available:
         raise WidgetError(too_big_message(

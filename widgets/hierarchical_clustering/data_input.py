@@ -65,9 +65,9 @@ class Clustering:
 
 def exact_bytes(n: int, X: np.ndarray) -> int:
     """Memory the exact way needs: what Distances checks before it measures."""
-    from imgflow.widgets.common.memory import WORK_BLOCK_BYTES, condensed_bytes, condensed_dtype
-    itemsize = condensed_dtype(X.dtype).itemsize
-    return condensed_bytes(n, itemsize) + condensed_bytes(n, 8) + WORK_BLOCK_BYTES + 2 * X.nbytes
+    from imgflow.widgets.common.distance_matrix import needed_bytes
+    from imgflow.widgets.common.memory import condensed_dtype
+    return needed_bytes(n, condensed_dtype(X.dtype).itemsize, 2 * X.nbytes)[2]
 
 
 def choose_way(n: int, X: np.ndarray, mode: str, max_groups: int) -> tuple[bool, str]:
