@@ -219,10 +219,10 @@ def _read_parquet(path: Path, warnings: list[str], progress, check) -> Table:
         raise ReadError("Reading .parquet needs pyarrow: pip install 'imgflow[parquet]'") from None
     file = pq.ParquetFile(path)
     names = list(file.schema_arrow.names)
-    specs, _rows, _dtype = _matching_specs(path, names, warnings)
+    specs, _rows, dtype = _matching_specs(path, names, warnings)
     if specs is None:
         specs = [_parquet_spec(field) for field in file.schema_arrow]
-    builder = _Builder(names, specs, dtype=None)
+    builder = _Builder(names, specs, dtype=dtype)     # None: float32 if the file's are
     total = max(1, file.metadata.num_rows)
     for batch in file.iter_batches(batch_size=max(16, BLOCK_CELLS // max(1, len(names)))):
         builder.add_columns([batch.column(j) for j in range(len(names))])
