@@ -228,3 +228,18 @@ def test_the_panel_reads_a_typed_path_and_says_what_it_read(qtbot, tmp_path):
     assert "5 feature columns" in panel.info.text() and "image (image)" in panel.info.text()
     assert len(engine.state(node.id).outputs["Data"]) == 7
     engine.shutdown()
+
+
+def test_a_parquet_file_from_elsewhere_gets_kinds_from_its_types(tmp_path):
+    pa, pq = pytest.importorskip("pyarrow"), pytest.importorskip("pyarrow.parquet")
+    data = pa.table({"file": ["a.jpg", "b.png", None, "c.jpg"],
+                     "label": pa.array(["x", "y", "x", "x"]).dictionary_encode(),
+                     "v0": pa.array([1.5, 2.5, 3.5, None], type=pa.float32()),
+                     "v1": pa.array([1, 2, 3, 4], type=pa.int64())})
+    pq.write_table(data, tmp_path / "other.parquet")
+    loaded, warnings = load(tmp_path / "other.parquet")
+    assert warnings == [] and loaded.feature_names == ("v0", "v1")
+    assert loaded.X.dtype == np.float64 and np.isnan(loaded.X[3, 0]) and loaded.X[1, 1] == 2
+    assert [(c.name, c.kind) for c in loaded.columns] == [("file", "image"),
+                                                         ("label", "categorical")]
+    assert loaded.column("label").categories == ("x", "y")
