@@ -10,6 +10,7 @@ from typing import Callable, TextIO
 from . import trusted_servers
 from .api import SettingError
 from .data import Table
+from .data.reading import write_description
 from .engine import Engine, Status
 from .registry import Registry
 from .workflow import Workflow, load
@@ -194,5 +195,7 @@ def write_export(wf: Workflow, engine: Engine, export: Export) -> None:
         raise RunError(f"'{export.title}:{export.output}' is not a table; only tables export to CSV")
     try:
         value.to_csv(export.path)
+        # column kinds beside the file, so that File reads the table back as it was
+        write_description(value, export.path)
     except OSError as exc:
         raise RunError(f"cannot write {export.path}: {exc.strerror or exc}") from None

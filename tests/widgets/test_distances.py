@@ -9,7 +9,7 @@ from scipy.stats import rankdata
 from imgflow.api import Cancelled, Context, WidgetError
 from imgflow.data import Column, Table
 from imgflow.widgets.common import memory
-from imgflow.widgets.common import metrics
+from imgflow.widgets.common import distance_metrics as metrics
 from imgflow.widgets.distances import Distances
 
 
@@ -123,7 +123,7 @@ def test_a_single_row_is_a_clear_error():
 
 
 def test_too_big_a_matrix_is_refused_before_allocating(monkeypatch):
-    import imgflow.widgets.distances as module
+    import imgflow.widgets.common.distance_matrix as module
     monkeypatch.setattr(module, "available_bytes", lambda: 10**9)
     big = Table(np.zeros((100_000, 2), dtype=np.float32), ("a", "b"))
     with pytest.raises(WidgetError) as err:

@@ -5,7 +5,7 @@ from PIL import Image
 
 from imgflow.api import Cancelled, Context, WidgetError
 from imgflow.data import Column, Table
-from imgflow.widgets.common import metrics
+from imgflow.widgets.common import distance_metrics as metrics
 from imgflow.widgets.duplicates import Duplicates, groups
 from tests.support.images import make_photo
 

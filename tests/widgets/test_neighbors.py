@@ -5,7 +5,7 @@ from scipy.spatial.distance import cdist
 
 from imgflow.api import Cancelled, Context, WidgetError
 from imgflow.data import Column, Table
-from imgflow.widgets.common import metrics
+from imgflow.widgets.common import distance_metrics as metrics
 from imgflow.widgets.neighbors import Neighbors
 
 RNG = np.random.default_rng(5)

@@ -54,3 +54,18 @@ def format_bytes(n: float) -> str:
 def too_big_message(what: str, needed: int, available: int, advice: str) -> str:
     return (f"{what} needs {format_bytes(needed)} of memory, but only "
             f"{format_bytes(available)} is available. {advice}")
+
+
+# -- a distance matrix: its size and precision --------------------------------------
+WORK_BLOCK_BYTES = 128 * 1024 * 1024  # one block of products being turned into distances
+
+
+def condensed_dtype(data_dtype) -> np.dtype:
+    """The distances keep the data's precision: float32 data (embeddings) gives
+    float32 distances (their products are float32 anyway), all else float64."""
+    return np.dtype(np.float32 if np.dtype(data_dtype) == np.float32 else np.float64)
+
+
+def condensed_bytes(n: int, itemsize: int = 8) -> int:
+    """Bytes of the condensed matrix of n items (float64 unless told)."""
+    return itemsize * (n * (n - 1) // 2)

@@ -14,7 +14,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from imgflow.widgets.common.metrics import prepare, rows_per_block
+from imgflow.widgets.common.distance_metrics import prepare, rows_per_block
 
 FOLD_PAIRS = 2_000_000      # pairs kept before folding them into components
 

@@ -26,6 +26,7 @@ THUMBNAIL_PX = 40
 READABLE_PX = 32             # a thumbnail this tall can be made out
 READABLE_LEAVES = 20         # a window opens with room for this many readable thumbnails
 AXIS_PX = 60                 # the height axis under the plot, and its frame
+COLUMN = 0                   # item data key: which of a group leaf's images a thumbnail is
 
 
 def plot_height_for(leaves: int) -> int:
@@ -176,7 +177,8 @@ class DendrogramPlot(pg.PlotWidget):
             return
         top = self.view.root_height or 1.0
         # room right of the leaves for the thumbnails, in pixels, whatever the width
-        margin_px = THUMBNAIL_PX + 8 if self._thumbs else 4
+        columns = 1 + max((item.data(COLUMN) or 0 for item, _ in self._thumbs), default=0)
+        margin_px = columns * (THUMBNAIL_PX + 2) + 6 if self._thumbs else 4
         width_px = max(self.viewbox.width(), 2 * margin_px + 1)
         right = -top * 1.03 * margin_px / (width_px - margin_px)
         self.viewbox.setRange(xRange=(right, top * 1.03),
@@ -188,16 +190,20 @@ class DendrogramPlot(pg.PlotWidget):
             from imgflow.widgets.common.thumbnails import ThumbnailLoader
             self.loader = ThumbnailLoader(self)
             self.loader.ready.connect(self._thumbnail_ready)
-        for slot, source in enumerate(view.leaf_images):
+        more = view.leaf_more_images or ((),) * len(view.leaf_images)
+        for slot, (source, others) in enumerate(zip(view.leaf_images, more)):
             if not source:
                 continue
-            item = QGraphicsPixmapItem()
-            item.setFlag(QGraphicsItem.ItemIgnoresTransformations)
-            item.setPos(QPointF(0.0, slot))
-            item.setOffset(4, -THUMBNAIL_PX / 2)
-            self.viewbox.addItem(item, ignoreBounds=True)
-            self._thumbs.append((item, source))
-            self._set_pixmap(item, source)
+            # a leaf that is a group of rows shows its most central images side by side
+            for column, path in enumerate((source, *others)):
+                item = QGraphicsPixmapItem()
+                item.setFlag(QGraphicsItem.ItemIgnoresTransformations)
+                item.setData(COLUMN, column)
+                item.setPos(QPointF(0.0, slot))
+                item.setOffset(4, -THUMBNAIL_PX / 2)
+                self.viewbox.addItem(item, ignoreBounds=True)
+                self._thumbs.append((item, path))
+                self._set_pixmap(item, path)
 
     def _set_pixmap(self, item: QGraphicsPixmapItem, source: str) -> None:
         pixmap = self.loader.pixmap(source, THUMBNAIL_PX)
@@ -218,7 +224,8 @@ class DendrogramPlot(pg.PlotWidget):
         item.setVisible(scale * THUMBNAIL_PX >= 8)
         item.setScale(max(scale, 1e-3))
         pixmap = item.pixmap()
-        item.setOffset(4 / max(scale, 1e-3), -pixmap.height() / 2)
+        column = item.data(COLUMN) or 0
+        item.setOffset(4 / max(scale, 1e-3) + column * (THUMBNAIL_PX + 2), -pixmap.height() / 2)
 
     def _fit_thumbnails(self, *args) -> None:
         if self._thumbs:

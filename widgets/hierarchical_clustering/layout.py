@@ -25,7 +25,7 @@ class DendrogramView:
     depth: int | None            # pruning depth in force (None: the whole tree)
     leaf_nodes: np.ndarray       # drawn leaves (real or collapsed), by slot
     leaf_labels: tuple[str, ...]
-    leaf_images: tuple[str | None, ...]   # image path of a real leaf, else None
+    leaf_images: tuple[str | None, ...]   # image path of the (first) leaf, or None
     leaf_counts: np.ndarray      # items under each drawn leaf
     nodes: np.ndarray            # every drawn node
     node_s: np.ndarray           # its slot position (internal: between its children)
@@ -41,6 +41,7 @@ class DendrogramView:
     node_cluster: np.ndarray     # per drawn node: index into clusters, or -1
     cut_height: float | None     # the cut line in "height" mode
     tree_fingerprint: str = ""   # Tree.fingerprint, saved with a manual selection
+    leaf_more_images: tuple[tuple[str, ...], ...] = ()   # per drawn leaf: more images of a group
 
     def node_at(self, h: float, s: float) -> int | None:
         """The node whose branch is at (h, s): its leaves span s and h lies
@@ -87,7 +88,9 @@ def visible_nodes(tree: Tree, depth: np.ndarray, max_depth: int | None):
 
 def build_view(tree: Tree, labels: list[str], images: list[str | None], clusters: list[int],
                cluster_names: list[str], max_depth: int,
-               cut_height: float | None = None) -> DendrogramView:
+               cut_height: float | None = None, rows_per_leaf: np.ndarray | None = None,
+               more_images: tuple[tuple[str, ...], ...] | None = None) -> DendrogramView:
+    """What to draw; ``rows_per_leaf`` (and ``more_images``) when each leaf is a group of rows."""
     depth = depths(tree)
     if max_depth > 0:
         prune = max_depth if max_depth < depth.max() else None
@@ -120,9 +123,13 @@ def build_view(tree: Tree, labels: list[str], images: list[str | None], clusters
                      ((h, node_s[a]), (h, node_s[b]))]
         owner += [nodes[a], nodes[b], v]
     node_cluster = _node_clusters(tree, nodes, clusters)
-    counts = tree.size[leaf_nodes]
-    leaf_labels = tuple(_leaf_label(tree, v, labels) for v in leaf_nodes)
-    leaf_images = tuple(images[v] if v < tree.n else None for v in leaf_nodes)
+    rows = node_rows(tree, rows_per_leaf)
+    counts = rows[leaf_nodes]
+    leaf_labels = tuple(_leaf_label(tree, v, labels, rows) for v in leaf_nodes)
+    # a collapsed branch shows what its first leaf shows, as its label names that leaf
+    first = [int(v) if v < tree.n else int(tree.order[tree.start[v]]) for v in leaf_nodes]
+    leaf_images = tuple(images[v] for v in first)
+    more = tuple(more_images[v] for v in first) if more_images else ()
     return DendrogramView(
         n_items=tree.n, root_height=float(tree.height[tree.root]), depth=prune,
         leaf_nodes=leaf_nodes, leaf_labels=leaf_labels, leaf_images=leaf_images,
@@ -131,8 +138,16 @@ def build_view(tree: Tree, labels: list[str], images: list[str | None], clusters
         segments=np.asarray(segments, dtype=float).reshape(-1, 2, 2),
         segment_node=np.asarray(owner, dtype=np.int64),
         clusters=tuple(int(c) for c in clusters), cluster_names=tuple(cluster_names),
-        cluster_sizes=tuple(int(tree.size[c]) for c in clusters),
-        node_cluster=node_cluster, cut_height=cut_height)
+        cluster_sizes=tuple(int(rows[c]) for c in clusters),
+        node_cluster=node_cluster, cut_height=cut_height, leaf_more_images=more)
+
+
+def node_rows(tree: Tree, rows_per_leaf: np.ndarray | None) -> np.ndarray:
+    """Rows under every node: its leaves, or the rows its leaves (groups) stand for."""
+    if rows_per_leaf is None:
+        return tree.size
+    before = np.concatenate([[0], np.cumsum(np.asarray(rows_per_leaf)[tree.order])])
+    return before[tree.start + tree.size] - before[tree.start]
 
 
 def _node_clusters(tree: Tree, nodes: np.ndarray, clusters: list[int]) -> np.ndarray:
@@ -146,8 +161,8 @@ def _node_clusters(tree: Tree, nodes: np.ndarray, clusters: list[int]) -> np.nda
     return np.where(inside, candidate, -1)
 
 
-def _leaf_label(tree: Tree, v: int, labels: list[str]) -> str:
+def _leaf_label(tree: Tree, v: int, labels: list[str], rows: np.ndarray) -> str:
     if v < tree.n:
         return labels[v]
     first = labels[tree.leaves(v)[0]]
-    return f"{first} … ({tree.size[v]:,} items)"
+    return f"{first} … ({rows[v]:,} items)"

@@ -49,6 +49,21 @@ class HierarchicalClusteringPanel(WidgetPanel):
         grid.addWidget(self.top_spin, 2, 1)
         grid.addWidget(self.clear_button, 3, 0, 1, 2)
 
+        data_box = QGroupBox("Data input", self)
+        data_box.setToolTip("Rows given directly (not distances): clustered exactly while all "
+                            "their distances fit in memory, else in two stages — k-means "
+                            "groups, then Ward over the groups.")
+        data_form = QFormLayout(data_box)
+        self.two_stage_combo = controls.combo(
+            data_form, self, "two_stage", label="Two stages:", undo="Two stages",
+            labels={"auto": "When too big", "always": "Always", "never": "Never"},
+            tips={"auto": "Exact while the distance matrix fits in memory, else two stages",
+                  "always": "k-means groups, then Ward over them, whatever the size",
+                  "never": "Always exact (refused when it would not fit in memory)"},
+            also={"selected": []})
+        self.groups_spin = controls.spin(data_form, self, "max_groups", label="Groups:",
+                                         undo="Groups", also={"selected": []})
+
         display_box = QGroupBox("Display", self)
         form = QFormLayout(display_box)
         self.label_combo = controls.combo(form, self, "label_column", label="Labels:",
@@ -70,6 +85,7 @@ class HierarchicalClusteringPanel(WidgetPanel):
         self.plot.cutMoved.connect(self._cut_moved)
         fit_button.clicked.connect(self.plot.fit)
 
+        side.addWidget(data_box)
         side.addWidget(display_box)
         side.addWidget(self.progress)
         side.addWidget(self.info, 1)
@@ -116,7 +132,8 @@ class HierarchicalClusteringPanel(WidgetPanel):
 
     def _fill_labels(self) -> None:
         distances = self.state.inputs.get("Distances")
-        table = getattr(distances, "table", None)
+        table = getattr(distances, "table", None) if distances is not None \
+            else self.state.inputs.get("Data")
         names = [c.name for c in table.columns if c.kind in ("text", "categorical")] \
             if table is not None else []
         wanted = self.settings["label_column"]
@@ -138,7 +155,7 @@ class HierarchicalClusteringPanel(WidgetPanel):
         elif busy:
             text = "Clustering…" if state.status == RUNNING else "Waiting…"
         else:
-            text = state.info or state.message or "No distances."
+            text = state.info or state.message or "No distances or data."
             if view is not None and view.depth is not None:
                 text += f"\nDrawn to depth {view.depth} ({len(view.leaf_nodes):,} leaves shown)."
         if state.warnings:

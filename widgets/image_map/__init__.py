@@ -39,7 +39,7 @@ class MapView:
 
 def numeric_matrix(table: Table, ctx: Context) -> np.ndarray:
     """The features to lay out, missing values filled; WidgetError when there are none."""
-    from imgflow.widgets.common.metrics import impute_missing
+    from imgflow.widgets.common.distance_matrix import impute_missing
 
     if table.n_features == 0:
         raise WidgetError("The data has no numeric columns to lay out. "

@@ -15,7 +15,7 @@ import numpy as np
 
 from imgflow.api import Context, Input, Output, Result, Setting, Widget, WidgetError
 from imgflow.data import Column, Table
-from imgflow.widgets.common.metrics import METRICS, impute_missing
+from imgflow.widgets.common.distance_matrix import METRICS, impute_missing
 
 MAX_NAMED = 5       # columns named in a "different columns" message
 

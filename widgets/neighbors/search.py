@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from imgflow.widgets.common.metrics import prepare_pair, rows_per_block
+from imgflow.widgets.common.distance_metrics import prepare_pair, rows_per_block
 
 
 def excluded_positions(query_keys: Sequence[Sequence], data_keys: Sequence[Sequence]):
