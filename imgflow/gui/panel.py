@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from PyQt5.QtCore import QByteArray
-from PyQt5.QtWidgets import QWidget
+from PyQt5.QtCore import QByteArray, Qt
+from PyQt5.QtGui import QKeySequence
+from PyQt5.QtWidgets import QShortcut, QToolButton, QWidget
 
 from ..api import Setting
 from ..engine import Engine, NodeState
@@ -31,6 +32,7 @@ class WidgetPanel(QWidget):
         self.host = host
         self.bindings: list = []        # controls.Binding of the bound controls
         self.setWindowTitle(host.node.title)
+        self._add_help_button()
 
     @property
     def node(self) -> Node:
@@ -65,6 +67,27 @@ class WidgetPanel(QWidget):
     def state_changed(self, state: NodeState) -> None:
         """The node's state changed: new inputs, outputs, progress or messages."""
 
+    # -- help: a "?" in the corner and F1 open the widget's page ----------------
+    def _add_help_button(self) -> None:
+        # Floats over the bottom-right corner, whatever layout the subclass builds.
+        self.help_button = QToolButton(self, text="?", autoRaise=True)
+        self.help_button.setObjectName("widget-help")
+        self.help_button.setToolTip("Help on this widget (F1)")
+        self.help_button.setFocusPolicy(Qt.NoFocus)
+        self.help_button.setFixedSize(22, 22)
+        self.help_button.clicked.connect(self.show_help)
+        QShortcut(QKeySequence.HelpContents, self, self.show_help,
+                  context=Qt.WidgetWithChildrenShortcut)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        button = self.help_button
+        button.move(self.width() - button.width() - 2, self.height() - button.height() - 2)
+        button.raise_()
+
+    def show_help(self) -> None:
+        self.host.show_help(self)
+
     def save_geometry(self) -> str:
         return bytes(self.saveGeometry().toHex()).decode("ascii")
 
@@ -98,6 +121,11 @@ class PanelHost:
 
     def apply_settings(self, changes: dict[str, Any], label: str) -> None:
         self.workflow.set_settings(self.node, changes)
+
+    def show_help(self, near: QWidget | None = None) -> None:
+        """Open the widget's help page (the window shared by the canvas's top-level window)."""
+        from .help_window import show_widget_help
+        show_widget_help(self.workflow.registry, self.node.widget_id, near or self.panel)
 
     def close(self) -> None:
         self.workflow.unsubscribe(self._on_workflow_event)
