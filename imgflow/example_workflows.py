@@ -29,20 +29,21 @@ class Example:
 
 @lru_cache(maxsize=1)
 def examples_dir() -> Path:
-    try:   # an installed wheel ships the examples as package data
-        from importlib.resources import files
-        installed = Path(str(files("imgflow.examples")))
-        if installed.is_dir() and any(installed.glob(f"*{SUFFIX}")):
-            return installed
-    except (ImportError, TypeError, ValueError):
-        pass
-    return Path(__file__).resolve().parents[1] / "examples"   # a source checkout
+    here = Path(__file__).resolve().parent
+    # An installed wheel has imgflow/examples/; a source checkout has examples/ beside imgflow/.
+    # (importlib.resources would hand a folder without __init__.py over as a MultiplexedPath.)
+    for folder in (here / "examples", here.parent / "examples"):
+        if folder.is_dir():
+            return folder
+    return here / "examples"
 
 
 def list_examples(folder: Path | None = None) -> list[Example]:
     """The examples in ``folder`` (the bundled ones by default), by name."""
     folder = examples_dir() if folder is None else folder
     found = []
+    if not folder.is_dir():
+        return found
     for path in sorted(folder.glob(f"*{SUFFIX}")):
         title, description = _header(path)
         found.append(Example(path.stem, path, title or path.stem.replace("-", " ").capitalize(),
@@ -75,6 +76,8 @@ def copy_examples(destination: Path, folder: Path | None = None) -> list[Path]:
     Returns the copied workflow files.
     """
     folder = examples_dir() if folder is None else folder
+    if not folder.is_dir():
+        raise CopyError(f"no examples are installed (looked in {folder})")
     destination = Path(destination)
     ignore = shutil.ignore_patterns(*SKIPPED)
     entries = [p for p in sorted(folder.iterdir())
