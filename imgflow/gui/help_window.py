@@ -16,6 +16,7 @@ from ..widget_help import HelpPage, summary, widget_page
 from .icons import widget_icon
 
 WIDGET_ID_ROLE = Qt.UserRole + 1
+PICTURE_WIDTH = 460      # pictures wider than this are shown reduced, beside readable text
 
 
 class PageBrowser(QTextBrowser):
@@ -25,6 +26,7 @@ class PageBrowser(QTextBrowser):
         super().__init__(parent)
         self.page: HelpPage | None = None
         self.setOpenExternalLinks(True)
+        self.document().setDocumentMargin(12)
 
     def show_page(self, page: HelpPage) -> None:
         self.page = page
@@ -34,7 +36,10 @@ class PageBrowser(QTextBrowser):
         if kind == QTextDocument.ImageResource and self.page is not None:
             path = self.page.images.get(url.toString())
             if path is not None:
-                return QImage(str(path))
+                image = QImage(str(path))
+                if image.width() > PICTURE_WIDTH:
+                    image = image.scaledToWidth(PICTURE_WIDTH, Qt.SmoothTransformation)
+                return image
         return super().loadResource(kind, url)
 
 

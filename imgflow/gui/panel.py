@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PyQt5.QtCore import QByteArray, Qt
+from PyQt5.QtCore import QByteArray, QEvent, QObject, Qt
 from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import QShortcut, QToolButton, QWidget
 
@@ -69,21 +69,18 @@ class WidgetPanel(QWidget):
 
     # -- help: a "?" in the corner and F1 open the widget's page ----------------
     def _add_help_button(self) -> None:
-        # Floats over the bottom-right corner, whatever layout the subclass builds.
+        # Floats in the bottom-right corner (mostly in the layout's margin), whatever layout
+        # the subclass builds.
         self.help_button = QToolButton(self, text="?", autoRaise=True)
         self.help_button.setObjectName("widget-help")
         self.help_button.setToolTip("Help on this widget (F1)")
         self.help_button.setFocusPolicy(Qt.NoFocus)
-        self.help_button.setFixedSize(22, 22)
+        self.help_button.setFixedSize(18, 18)
+        self.help_button.setStyleSheet("QToolButton { font-weight: bold; color: #2f7de1; }")
         self.help_button.clicked.connect(self.show_help)
         QShortcut(QKeySequence.HelpContents, self, self.show_help,
                   context=Qt.WidgetWithChildrenShortcut)
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        button = self.help_button
-        button.move(self.width() - button.width() - 2, self.height() - button.height() - 2)
-        button.raise_()
+        self.installEventFilter(_CornerKeeper(self.help_button))
 
     def show_help(self) -> None:
         self.host.show_help(self)
@@ -94,6 +91,22 @@ class WidgetPanel(QWidget):
     def restore_geometry(self, text: str) -> None:
         if text:
             self.restoreGeometry(QByteArray.fromHex(text.encode("ascii")))
+
+
+class _CornerKeeper(QObject):
+    """Keeps a button in its window's bottom-right corner (an event filter, so a subclass's
+    own resizeEvent cannot forget it)."""
+
+    def __init__(self, button: QToolButton):
+        super().__init__(button)
+        self.button = button
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() in (QEvent.Resize, QEvent.Show):
+            self.button.move(obj.width() - self.button.width() - 1,
+                             obj.height() - self.button.height() - 1)
+            self.button.raise_()
+        return False
 
 
 class PanelHost:

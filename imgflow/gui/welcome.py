@@ -45,9 +45,9 @@ class WelcomeDialog(QDialog):
                  parent=None):
         super().__init__(parent)
         self.setWindowTitle("Welcome to imgflow")
-        heading = QLabel("<h2>Welcome to imgflow</h2>Start from an example workflow: each runs "
-                         "offline on the pictures that come with it. Press F1 on a widget "
-                         "to read its help.")
+        heading = QLabel("<h2>Welcome to imgflow</h2>Start from an example workflow "
+                         "(double-click it): each runs offline on the pictures that come with "
+                         "it. Press F1 on a widget to read its help.")
         heading.setWordWrap(True)
         self.examples = QListWidget()
         self.examples.setViewMode(QListView.IconMode)
@@ -66,6 +66,11 @@ class WelcomeDialog(QDialog):
             self.examples.addItem(item)
         self.examples.itemActivated.connect(
             lambda item: self._chosen(self.example_chosen, item))
+        self.about = QLabel()
+        self.about.setWordWrap(True)
+        self.examples.currentItemChanged.connect(self._describe)
+        if examples:
+            self.examples.setCurrentRow(0)
         self.recent = QListWidget()
         self.recent.setMaximumHeight(110)
         for entry in recent:
@@ -90,11 +95,15 @@ class WelcomeDialog(QDialog):
         layout.addWidget(heading)
         layout.addWidget(QLabel("<b>Examples</b>"))
         layout.addWidget(self.examples, 1)
+        layout.addWidget(self.about)
         layout.addWidget(QLabel("<b>Recent workflows</b>"))
         layout.addWidget(self.recent)
         layout.addWidget(self.at_start)
         layout.addWidget(buttons)
         self.resize(780, 600)
+
+    def _describe(self, item: QListWidgetItem | None, _previous=None) -> None:
+        self.about.setText(item.toolTip() if item is not None else "")
 
     def _chosen(self, signal, item: QListWidgetItem) -> None:
         path = item.data(PATH_ROLE)

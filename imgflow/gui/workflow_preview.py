@@ -42,7 +42,7 @@ def preview_pixmap(path: str | Path, registry: Registry, size: QSize = QSize(240
     def at(node) -> QPointF:
         return QPointF(*node.position) * scale + offset
 
-    radius = max(9.0, style.NODE_RADIUS * scale)
+    radius = max(11.0, style.NODE_RADIUS * scale)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.Antialiasing)
     painter.setPen(QPen(style.LINK, 1.6))

@@ -71,6 +71,9 @@ def test_f1_and_the_question_mark_in_a_widget_window(window, qtbot):
     panel = window.panels.open(node)
     qtbot.waitExposed(panel)
     assert panel.help_button.isVisible()
+    panel.resize(500, 300)
+    corner = panel.help_button.geometry().bottomRight()
+    assert (panel.width() - corner.x(), panel.height() - corner.y()) == (2, 2)
     qtbot.mouseClick(panel.help_button, Qt.LeftButton)
     help_window = help_window_of(window)
     assert help_window.widget_id == "test.numbers"

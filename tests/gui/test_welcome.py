@@ -35,6 +35,7 @@ def test_every_example_is_shown_with_a_picture_of_its_layout(qtbot):
             f"the preview of {example.name} is empty"
     assert dialog.recent.item(0).text() == "mine.imgflow"
     assert dialog.recent.item(0).data(PATH_ROLE) == "/somewhere/mine.imgflow"
+    assert examples[0].description in dialog.about.text()     # the chosen one, described
 
 
 def test_choosing_an_example_opens_an_untitled_copy(window, qtbot):
