@@ -283,9 +283,17 @@ class MainWindow(QMainWindow):
 
     # -- learning: help pages and examples -----------------------------------------
     def widget_help(self) -> None:
-        """The help page of the selected node's widget (the first widget's when none)."""
-        selected = [n for n in self.scene.selected_nodes() if n.widget_id in self.registry]
-        show_widget_help(self.registry, selected[0].widget_id if selected else None, self)
+        """The page of the widget chosen in the toolbox (when it has focus) or of the selected
+        node's widget; the first widget's when there is neither."""
+        widget_id = None
+        if self.toolbox.tree.hasFocus():
+            index = self.toolbox.proxy.mapToSource(self.toolbox.tree.currentIndex())
+            widget = self.toolbox.model.widget_at(index)
+            widget_id = widget.id if widget is not None else None
+        if widget_id is None:
+            selected = [n for n in self.scene.selected_nodes() if n.widget_id in self.registry]
+            widget_id = selected[0].widget_id if selected else None
+        show_widget_help(self.registry, widget_id, self)
 
     def show_welcome(self) -> WelcomeDialog:
         from ..example_workflows import list_examples

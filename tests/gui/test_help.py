@@ -66,6 +66,17 @@ def test_f1_on_a_selected_node_opens_its_page(window, qtbot):
     assert help_window.widget_id == window.registry.widgets()[0].id
 
 
+def test_f1_in_the_toolbox_opens_the_page_of_the_widget_there(window, qtbot):
+    tree = window.toolbox.tree
+    window.toolbox.search.setText("double")
+    proxy = window.toolbox.proxy
+    tree.setCurrentIndex(proxy.index(0, 0, proxy.index(0, 0)))
+    tree.setFocus()
+    qtbot.waitUntil(tree.hasFocus)
+    window.actions_.widget_help.trigger()
+    assert help_window_of(window).widget_id == "test.double"
+
+
 def test_f1_and_the_question_mark_in_a_widget_window(window, qtbot):
     node = window.document.workflow.add_node("test.numbers", position=(0, 0))
     panel = window.panels.open(node)
