@@ -69,8 +69,7 @@ class WidgetPanel(QWidget):
 
     # -- help: a "?" in the corner and F1 open the widget's page ----------------
     def _add_help_button(self) -> None:
-        # Floats in the bottom-right corner (mostly in the layout's margin), whatever layout
-        # the subclass builds.
+        # Sits in the bottom-right corner, below whatever layout the subclass builds.
         self.help_button = QToolButton(self, text="?", autoRaise=True)
         self.help_button.setObjectName("widget-help")
         self.help_button.setToolTip("Help on this widget (F1)")
@@ -94,14 +93,20 @@ class WidgetPanel(QWidget):
 
 
 class _CornerKeeper(QObject):
-    """Keeps a button in its window's bottom-right corner (an event filter, so a subclass's
-    own resizeEvent cannot forget it)."""
+    """Keeps a button in its window's bottom-right corner, in a bottom margin kept free for
+    it so that it covers no control (an event filter: a subclass's own resizeEvent cannot
+    forget it)."""
 
     def __init__(self, button: QToolButton):
         super().__init__(button)
         self.button = button
 
     def eventFilter(self, obj, event) -> bool:
+        if event.type() == QEvent.Show and obj.layout() is not None:
+            margins = obj.layout().contentsMargins()
+            if margins.bottom() < self.button.height() + 2:
+                margins.setBottom(self.button.height() + 2)
+                obj.layout().setContentsMargins(margins)
         if event.type() in (QEvent.Resize, QEvent.Show):
             self.button.move(obj.width() - self.button.width() - 1,
                              obj.height() - self.button.height() - 1)

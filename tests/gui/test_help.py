@@ -7,8 +7,9 @@ import subprocess
 import sys
 
 import pytest
-from PyQt5.QtCore import Qt, QUrl
+from PyQt5.QtCore import QPoint, QSize, Qt, QUrl
 from PyQt5.QtGui import QTextDocument
+from PyQt5.QtWidgets import QWidget
 
 from imgflow.gui.help_window import HelpWindow
 from imgflow.gui.widget_model import widget_tooltip
@@ -107,3 +108,27 @@ def test_toolbox_tooltip_gives_the_one_line_description():
     tip = widget_tooltip(distances)
     assert "Distances between rows (or columns) of the data." in tip
     assert "Missing values" not in tip
+
+
+@pytest.mark.parametrize("widget", [w for w in INSTALLED.widgets() if w.panel], ids=lambda w: w.id)
+def test_the_question_mark_covers_no_control_of_a_real_window(qtbot, widget):
+    from imgflow.engine import Engine
+    from imgflow.gui.qtpost import QtPoster
+    from imgflow.workflow import Workflow
+    from tests.support.panels import show_panel
+    wf = Workflow(INSTALLED)
+    node = wf.add_node(widget.id)
+    engine = Engine(wf, post=QtPoster())
+    try:
+        panel = show_panel(qtbot, wf, engine, node)
+        for size in (panel.minimumSizeHint(), QSize(900, 700)):
+            panel.resize(size)
+            qtbot.waitUntil(lambda: panel.size() == size)
+            button = panel.help_button.geometry()
+            assert button.bottomRight() == panel.rect().bottomRight() - QPoint(1, 1)
+            covered = [type(w).__name__ for w in panel.findChildren(QWidget)
+                       if w.parentWidget() is panel and w is not panel.help_button
+                       and w.isVisible() and w.geometry().intersects(button)]
+            assert not covered
+    finally:
+        engine.shutdown()
