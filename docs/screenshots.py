@@ -94,7 +94,7 @@ def main() -> int:
     help_window.close()
     dialog = window.show_welcome()
     wait(app, 1.0)
-    save_small(dialog, ROOT / "docs" / "welcome.png", 800)
+    save_small(dialog, ROOT / "docs" / "welcome.png", 900)
     dialog.close()
     doc.engine.set_frozen(True)
     window.close()

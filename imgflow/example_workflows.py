@@ -17,6 +17,7 @@ from pathlib import Path
 SUFFIX = ".imgflow"
 MAX_HEADER_BYTES = 4 << 20       # an example bigger than this is not one of ours
 SKIPPED = ("__pycache__", "*.py", "*.pyc")   # the drawing script stays in the checkout
+ORDER_FILE = "order.txt"     # optional: names listed first, in this order; the rest by name
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,16 @@ def list_examples(folder: Path | None = None) -> list[Example]:
         title, description = _header(path)
         found.append(Example(path.stem, path, title or path.stem.replace("-", " ").capitalize(),
                              description))
-    return found
+    first = _order(folder)
+    return sorted(found, key=lambda e: (first.index(e.name) if e.name in first else len(first),
+                                        e.name))
+
+
+def _order(folder: Path) -> list[str]:
+    try:
+        return (folder / ORDER_FILE).read_text(encoding="utf-8").split()
+    except (OSError, UnicodeDecodeError):
+        return []
 
 
 def _header(path: Path) -> tuple[str, str]:

@@ -20,7 +20,7 @@ from ..registry import Registry
 from .workflow_preview import preview_pixmap
 
 SETTING = "show_welcome"
-PREVIEW = QSize(220, 130)
+PREVIEW = QSize(184, 112)
 PATH_ROLE = Qt.UserRole + 1
 
 
@@ -52,7 +52,7 @@ class WelcomeDialog(QDialog):
         self.examples = QListWidget()
         self.examples.setViewMode(QListView.IconMode)
         self.examples.setIconSize(PREVIEW)
-        self.examples.setGridSize(PREVIEW + QSize(24, 46))
+        self.examples.setGridSize(PREVIEW + QSize(26, 44))
         self.examples.setResizeMode(QListView.Adjust)
         self.examples.setMovement(QListView.Static)
         self.examples.setWordWrap(True)
@@ -72,7 +72,7 @@ class WelcomeDialog(QDialog):
         if examples:
             self.examples.setCurrentRow(0)
         self.recent = QListWidget()
-        self.recent.setMaximumHeight(110)
+        self.recent.setMaximumHeight(96)
         for entry in recent:
             item = QListWidgetItem(Path(entry).name)
             item.setData(PATH_ROLE, entry)
@@ -100,7 +100,7 @@ class WelcomeDialog(QDialog):
         layout.addWidget(self.recent)
         layout.addWidget(self.at_start)
         layout.addWidget(buttons)
-        self.resize(780, 600)
+        self.resize(900, 660)
 
     def _describe(self, item: QListWidgetItem | None, _previous=None) -> None:
         self.about.setText(item.toolTip() if item is not None else "")

@@ -9,7 +9,7 @@ from PyQt5.QtGui import QColor
 from imgflow import user_settings
 from imgflow.example_workflows import list_examples
 from imgflow.gui import style
-from imgflow.gui.welcome import PATH_ROLE, WelcomeDialog, show_at_start
+from imgflow.gui.welcome import PATH_ROLE, PREVIEW, WelcomeDialog, show_at_start
 from imgflow.registry import Registry
 
 INSTALLED = Registry.discover()
@@ -28,7 +28,7 @@ def test_every_example_is_shown_with_a_picture_of_its_layout(qtbot):
     assert [i.text() for i in shown] == [e.title for e in examples]
     for item, example in zip(shown, examples):
         assert example.description in item.toolTip()
-        image = item.icon().pixmap(220, 130).toImage()
+        image = item.icon().pixmap(PREVIEW).toImage()
         colours = {image.pixelColor(x, y).name() for x in range(0, image.width(), 4)
                    for y in range(0, image.height(), 4)}
         assert len(colours - {QColor(style.CANVAS_BACKGROUND).name()}) > 10, \
