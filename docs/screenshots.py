@@ -55,7 +55,9 @@ def save_small(widget, path: Path, max_width: int = 760) -> None:
         scaled = image.resize((width, round(image.height * width / image.width)),
                               Image.Resampling.LANCZOS) if width != image.width else image
         out = io.BytesIO()
-        scaled.quantize(128, method=Image.Quantize.MEDIANCUT).save(out, "PNG", optimize=True)
+        # The fast octree keeps small areas of strong colour (dendrogram branches) that
+        # median cut merges into the large grey ones.
+        scaled.quantize(128, method=Image.Quantize.FASTOCTREE).save(out, "PNG", optimize=True)
         if out.tell() <= MAX_BYTES or width < 240:
             break
         width = int(width * 0.85)
