@@ -17,38 +17,9 @@ from imgflow.data import Table
 
 from imgflow.widgets.common.memory import available_bytes, format_bytes, too_big_message
 
+from imgflow.widgets.common.metrics import METRICS, NORMALIZABLE, impute_missing
+
 from .memory import WORK_BLOCK_BYTES, condensed_bytes, condensed_dtype
-
-METRICS = {
-    "euclidean": ("Euclidean", "straight-line distance"),
-    "manhattan": ("Manhattan", "sum of absolute differences"),
-    "cosine": ("Cosine", "1 - cosine of the angle; ignores the vectors' lengths"),
-    "pearson": ("Pearson", "1 - Pearson correlation"),
-    "spearman": ("Spearman", "1 - Spearman rank correlation"),
-    "jaccard": ("Jaccard", "for binary (0/1) data: 1 - shared / either"),
-    "hamming": ("Hamming", "fraction of values that differ"),
-}
-NORMALIZABLE = ("euclidean", "manhattan")
-
-
-def impute_missing(X: np.ndarray, metric: str) -> tuple[np.ndarray, str | None]:
-    """X without NaNs by the documented rule, and a warning saying what was done."""
-    missing = np.isnan(X)
-    if not missing.any():
-        return X, None
-    empty = missing.all(axis=0)
-    rows, cols = int(missing.any(axis=1).sum()), int(missing.any(axis=0).sum())
-    X = X[:, ~empty].copy()
-    missing = missing[:, ~empty]
-    fill = np.zeros(X.shape[1]) if metric == "jaccard" else np.nanmean(X, axis=0)
-    X[missing] = np.take(fill, np.nonzero(missing)[1])
-    how = "0 (absent)" if metric == "jaccard" else "the column's mean"
-    text = (f"{rows} row(s) and {cols} column(s) have missing values; "
-            f"they were replaced by {how}.")
-    if empty.any():
-        text += f" {int(empty.sum())} column(s) with no values were left out."
-    return X, text
-
 
 def check_binary(X: np.ndarray, names) -> None:
     bad = np.flatnonzero(~np.isin(X, (0.0, 1.0)).all(axis=0))
@@ -75,7 +46,7 @@ def check_memory(n: int, itemsize: int, data_bytes: int) -> int:
 
 def compute_distances(table: Table, metric: str, normalize: bool, axis: str,
                       ctx: Context) -> Result:
-    from .metrics import fill_condensed, prepare
+    from imgflow.widgets.common.metrics import fill_condensed, prepare
 
     if table.n_features == 0:
         raise WidgetError("The data has no numeric features to measure distances on. "

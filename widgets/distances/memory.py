@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-WORK_BLOCK_BYTES = 128 * 1024 * 1024  # one block of products being turned into distances
+from imgflow.widgets.common.metrics import WORK_BLOCK_BYTES  # noqa: F401  (sized here too)
 
 
 def condensed_dtype(data_dtype) -> np.dtype:

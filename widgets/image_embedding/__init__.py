@@ -14,7 +14,9 @@ from __future__ import annotations
 from imgflow.api import Context, Input, Output, Result, Setting, Widget, WidgetError
 from imgflow.data import Table
 
-from .run import (EmbeddingSummary, embed_table, image_column, output_tables, server_urls,
+from imgflow.widgets.common.images import image_column
+
+from .run import (EmbeddingSummary, embed_table, output_tables, server_urls,
                   skipped_warning, token_file_warning, trusted_tokens)
 
 EMBEDDERS = ("inception-v3", "squeezenet", "efficientnet-lite0", "remote")

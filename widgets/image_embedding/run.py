@@ -5,14 +5,13 @@ model is loaded, and the remote client never does.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from imgflow.api import Cancelled, Context, WidgetError
 from imgflow.data import Column, Table
+from imgflow.widgets.common.images import resolve
 
 MAX_LISTED = 5      # skipped images named in the warning; the rest are counted
 
@@ -25,29 +24,6 @@ class EmbeddingSummary:
     n_cached: int
     n_computed: int
     skipped: tuple[tuple[str, str], ...]    # (image, reason)
-
-
-def image_column(table: Table, wanted: str, ctx: Context) -> Column:
-    """The column of images to embed: the chosen one, else the first."""
-    images = table.columns_of_kind("image")
-    if not images:
-        raise WidgetError("The data has no image column: connect Import Images (or data "
-                          "with a column of image paths).")
-    if wanted:
-        for col in images:
-            if col.name == wanted:
-                return col
-        ctx.warning(f"There is no image column '{wanted}'; '{images[0].name}' is used.")
-    return images[0]
-
-
-def resolve(source: str | None, base: Path | None) -> str | None:
-    """An image path as the pipeline reads it (relative ones: from the workflow's folder)."""
-    if not source:
-        return None
-    if "://" in source or base is None or os.path.isabs(source):
-        return source
-    return str(base / source)
 
 
 def trusted_tokens(urls: list[str]) -> dict[str, str | None]:

@@ -14,6 +14,7 @@ from imgflow.widgets.common.thumbnails import ThumbnailLoader
 from . import (choose_image_column, choose_title_column, image_columns,
                selected_mask, selection_setting, title_columns)
 from .grid import ThumbnailGrid, ThumbnailModel
+from imgflow.widgets.common.preview import attach_preview
 
 COMMIT_DELAY_MS = 150      # a rubber-band drag is one change, not one per row crossed
 
@@ -31,6 +32,9 @@ class ImageViewerPanel(WidgetPanel):
         self.grid.setModel(self.model)
         self.grid.selectionModel().selectionChanged.connect(self._selection_edited)
         self.grid.verticalScrollBar().valueChanged.connect(self.loader.clear_pending)
+        # Space or a double-click: the image at full size; arrows go through the others
+        self.preview = attach_preview(self.grid, self.model.source,
+                                      lambda row: self.model.index(row).data() or "")
         self._info_timer = QTimer(self, singleShot=True, interval=200)
         self._info_timer.timeout.connect(self._update_info)
         self.loader.ready.connect(lambda _s: self._info_timer.start())

@@ -1,4 +1,4 @@
-"""Distance metrics, filled into the condensed matrix block by block.
+"""Distance metrics (shared by Distances, Neighbors, Duplicates and Image Map), filled into the condensed matrix block by block.
 
 The full N x N matrix is never made: a block of rows is measured against all
 rows after its first (one matrix product for the metrics that have one), and
@@ -19,11 +19,42 @@ from typing import Callable
 import numpy as np
 from scipy.spatial.distance import cdist
 
-from imgflow.widgets.common.memory import empty_large
+from .memory import empty_large
 
-from .memory import WORK_BLOCK_BYTES
+WORK_BLOCK_BYTES = 128 * 1024 * 1024  # one block of products being turned into distances
 
 BlockFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+METRICS = {
+    "euclidean": ("Euclidean", "straight-line distance"),
+    "manhattan": ("Manhattan", "sum of absolute differences"),
+    "cosine": ("Cosine", "1 - cosine of the angle; ignores the vectors' lengths"),
+    "pearson": ("Pearson", "1 - Pearson correlation"),
+    "spearman": ("Spearman", "1 - Spearman rank correlation"),
+    "jaccard": ("Jaccard", "for binary (0/1) data: 1 - shared / either"),
+    "hamming": ("Hamming", "fraction of values that differ"),
+}
+NORMALIZABLE = ("euclidean", "manhattan")
+
+
+def impute_missing(X: np.ndarray, metric: str) -> tuple[np.ndarray, str | None]:
+    """X without NaNs by the documented rule, and a warning saying what was done."""
+    missing = np.isnan(X)
+    if not missing.any():
+        return X, None
+    empty = missing.all(axis=0)
+    rows, cols = int(missing.any(axis=1).sum()), int(missing.any(axis=0).sum())
+    X = X[:, ~empty].copy()
+    missing = missing[:, ~empty]
+    fill = np.zeros(X.shape[1]) if metric == "jaccard" else np.nanmean(X, axis=0)
+    X[missing] = np.take(fill, np.nonzero(missing)[1])
+    how = "0 (absent)" if metric == "jaccard" else "the column's mean"
+    text = (f"{rows} row(s) and {cols} column(s) have missing values; "
+            f"they were replaced by {how}.")
+    if empty.any():
+        text += f" {int(empty.sum())} column(s) with no values were left out."
+    return X, text
 
 
 def _unit_rows(X: np.ndarray) -> np.ndarray:
@@ -95,6 +126,27 @@ def prepare(X: np.ndarray, metric: str, normalize: bool) -> tuple[np.ndarray, Bl
     if metric == "hamming":
         return np.ascontiguousarray(X, dtype=np.float64), lambda a, b: cdist(a, b, "hamming")
     raise ValueError(f"unknown metric {metric!r}")
+
+
+def _euclidean_pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Euclidean distances between any two sets of prepared rows."""
+    products = (a @ b.T).astype(np.float64, copy=False)
+    products *= -2.0
+    products += np.einsum("ij,ij->i", a, a, dtype=np.float64)[:, None]
+    products += np.einsum("ij,ij->i", b, b, dtype=np.float64)[None, :]
+    np.maximum(products, 0.0, out=products)
+    return np.sqrt(products, out=products)
+
+
+def prepare_pair(Q: np.ndarray, X: np.ndarray, metric: str,
+                 normalize: bool = False) -> tuple[np.ndarray, np.ndarray, BlockFn]:
+    """Query rows Q and data rows X prepared together (one centring, one scaling),
+    and a function measuring any block of prepared queries against prepared data."""
+    same = Q is X                 # one table on both sides: prepare it once, no stacked copy
+    Y, block = prepare(X if same else np.vstack([Q, X]), metric, normalize)
+    if metric == "euclidean":     # its block function is tied to fill_condensed's positions
+        block = _euclidean_pair
+    return (Y, Y, block) if same else (Y[:len(Q)], Y[len(Q):], block)
 
 
 def rows_per_block(width: int) -> int:
