@@ -5,9 +5,10 @@ Run under a virtual X display, from the repository root:
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/screenshots.py
 
-It opens a copy of the image-clustering example (offline model, drawn images),
-waits until every node is done, opens each window at a readable size and grabs
-it.  Pictures are reduced to 128 colours so each stays under 60 KB.
+It opens a copy of each example (offline model, drawn images), waits until
+every node is done, opens each widget's window (once, from the first example
+that has it) at a readable size and grabs it; the help window and the welcome
+dialog are taken over the image-clustering example.  Pictures are reduced to 128 colours so each stays under 60 KB.
 """
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ MAX_BYTES = 60_000
 PANEL_SIZES = {
     "Import Images": (560, 120), "Image Embedding": (520, 170), "Distances": (420, 300),
     "Hierarchical Clustering": (760, 560), "Image Viewer": (640, 420), "Data Table": (680, 380),
+    "Image Map": (760, 520), "Save Images": (520, 260), "Neighbors": (420, 200),
+    "Duplicates": (680, 460),
 }
 
 
@@ -68,8 +71,7 @@ def save_small(widget, path: Path, max_width: int = 760) -> None:
 def main() -> int:
     app = QApplication(sys.argv[:1])
     QSettings.setPath(QSettings.NativeFormat, QSettings.UserScope, str(WORK / "qsettings"))
-    from imgflow.engine import DONE, WARNING
-    from imgflow.example_workflows import copy_examples
+    from imgflow.example_workflows import copy_examples, list_examples
     from imgflow.gui.help_window import show_widget_help
     from imgflow.gui.mainwindow import MainWindow
     from imgflow.widget_help import guide_folder
@@ -78,17 +80,28 @@ def main() -> int:
     window = MainWindow(autosave=False)
     window.resize(1100, 700)
     window.show()
-    window.open_path(WORK / "examples" / "image-clustering.imgflow")
+    done = set()        # each widget's window once, from the first example that has it
+    for example in list_examples():     # in the bundled order: image-clustering first
+        path = WORK / "examples" / example.path.name
+        window.open_path(path)
+        doc = window.document
+        wait(app, 0.5)
+        wait(app, 300, doc.engine.is_idle)
+        wait(app, 1.0)
+        for node in list(doc.workflow.nodes.values()):
+            widget = doc.workflow.widget(node)
+            if widget is None or not widget.panel or node.widget_id in done:
+                continue
+            done.add(node.widget_id)
+            panel = window.panels.open(node)
+            panel.resize(*PANEL_SIZES.get(widget.name, (560, 380)))
+            wait(app, 2.5)     # thumbnails load in the background
+            save_small(panel, guide_folder(widget) / "help-panel.png", 600)
+            panel.close()
+        if example.name == "image-clustering":
+            clustering = path
+    window.open_path(clustering)
     doc = window.document
-    nodes = list(doc.workflow.nodes.values())
-    wait(app, 300, lambda: all(doc.engine.state(n.id).status in (DONE, WARNING) for n in nodes))
-    for node in nodes:
-        widget = doc.workflow.widget(node)
-        panel = window.panels.open(node)
-        panel.resize(*PANEL_SIZES.get(node.title, (560, 380)))
-        wait(app, 2.5)     # thumbnails load in the background
-        save_small(panel, guide_folder(widget) / "help-panel.png", 600)
-        panel.close()
     help_window = show_widget_help(window.registry, "imgflow.hierarchical_clustering", window)
     help_window.resize(900, 700)
     wait(app, 1.0)
