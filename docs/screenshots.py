@@ -8,7 +8,8 @@ Run under a virtual X display, from the repository root:
 It opens a copy of each example (offline model, drawn images), waits until
 every node is done, opens each widget's window (once, from the first example
 that has it) at a readable size and grabs it; the help window and the welcome
-dialog are taken over the image-clustering example.  Pictures are reduced to 128 colours so each stays under 60 KB.
+dialog are taken over the image-clustering example.  Pictures are reduced to
+128 colours so each stays under 60 KB.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``imgflow widgets``, ``imgflow help WIDGET`` and ``imgflow examples``: learning from the terminal.
+"""``imgflow widgets``, ``imgflow help WIDGET``, ``imgflow examples``: learning in a terminal.
 
 They read the same sources as the canvas's help window and welcome dialog
 (``widget_help`` and ``examples``), so the two never disagree.

@@ -181,7 +181,8 @@ def _bullets(lines: list[str], width: int) -> str:
         else:
             items[-1] += " " + line.strip()
     return "\n".join(textwrap.fill(_inline(item), width, initial_indent="  - ",
-                                   subsequent_indent="    ", break_on_hyphens=False) for item in items)
+                                   subsequent_indent="    ", break_on_hyphens=False)
+                     for item in items)
 
 
 def _inline(text: str) -> str:

@@ -32,11 +32,11 @@ def test_there_are_bundled_examples():
 def test_example_runs_headless_to_the_end(example, copied):
     path = copied / example.path.name
     titles = [n["title"] for n in json.loads(path.read_text(encoding="utf-8"))["nodes"]]
-    out = subprocess.run([sys.executable, "-m", "imgflow.cli", "run", str(path), "--timeout", "500"],
-                         capture_output=True, text=True, timeout=560, cwd=copied)
+    out = subprocess.run([sys.executable, "-m", "imgflow.cli", "run", str(path),
+                          "--timeout", "500"], capture_output=True, text=True, timeout=560, cwd=copied)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "Traceback" not in out.stderr
-    last = {}           # each node's last reported status (nodes waiting for a selection say nothing)
+    last = {}   # each node's last reported status (a node waiting for a selection says nothing)
     for line in out.stderr.splitlines():
         title, _, status = line.partition(": ")
         if title in titles:

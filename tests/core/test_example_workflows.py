@@ -20,7 +20,8 @@ def test_title_and_description_come_from_the_file(tmp_path):
     (tmp_path / "notes.txt").write_text("not an example")
     found = {e.name: e for e in list_examples(tmp_path)}
     assert sorted(found) == ["a-first-one", "b-second", "broken"]
-    assert (found["b-second"].title, found["b-second"].description) == ("Second", "Does two things.")
+    second = found["b-second"]
+    assert (second.title, second.description) == ("Second", "Does two things.")
     assert found["a-first-one"].title == "A first one"      # no title: from the file name
     assert found["broken"].title == "Broken"
 

@@ -69,7 +69,8 @@ def test_text_keeps_what_markdown_would_show():
 
 def test_names_a_person_types_find_the_widget():
     assert find_widget(INSTALLED, "distances").name == "Distances"
-    assert find_widget(INSTALLED, "imgflow.hierarchical_clustering").name == "Hierarchical Clustering"
+    clustering = find_widget(INSTALLED, "imgflow.hierarchical_clustering")
+    assert clustering.name == "Hierarchical Clustering"
     assert find_widget(INSTALLED, "image viewer").name == "Image Viewer"
     assert find_widget(INSTALLED, "Distnce") is None
     assert close_matches(INSTALLED, "Distnce") == ["Distances"]
