@@ -32,7 +32,7 @@ import requests
 
 from imgflow.embedders.errors import EmbedderError, EmbeddingCancelled
 from imgflow.embedders.models import MODELS
-from imgflow.embedders.remote import wire
+from imgflow.embedders.remote import replies, wire
 from imgflow.embedders.remote.servers import Endpoint, ServerPool
 
 log = logging.getLogger("imgflow.embedders.remote.client")
@@ -145,7 +145,10 @@ class RemoteModel:
         Raises _Unreachable, or EmbedderError for a problem retrying can't fix.
         """
         try:
-            resp = ep.session.get(f"{ep.url}/v1/models", timeout=self.timeout)
+            resp = ep.session.get(f"{ep.url}/v1/models", timeout=self.timeout,
+                                  stream=True)
+            replies.read_bounded(resp, replies.MAX_LISTING_BYTES, ep.url,
+                                 "the model list")
         except requests.RequestException as exc:
             raise _Unreachable(_reason(exc)) from None
         if resp.status_code >= 500 or resp.status_code == 429:
@@ -316,7 +319,10 @@ class RemoteModel:
                     self._describe(ep)
                 self._count("requests")
                 resp = ep.session.post(ep.url + path, data=body, headers=headers,
-                                       timeout=self.timeout)
+                                       timeout=self.timeout, stream=True)
+                replies.read_bounded(resp, replies.embed_reply_limit(
+                    resp.status_code, len(chunk), self.info.width), ep.url,
+                    f"{len(chunk)} images")
                 if resp.status_code >= 500 and resp.status_code != 503:
                     _, message = _server_message(resp)
                     raise _Unreachable(f"HTTP {resp.status_code} {message}".strip())

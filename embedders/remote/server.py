@@ -111,7 +111,9 @@ def serve(models: list[str], host: str = "127.0.0.1", port: int = DEFAULT_PORT,
           token_file=None, device: str | None = None, *, max_images: int = 64,
           max_body_mb: float | None = None, max_concurrent: int = 32,
           batch_size: int | None = None, batch_wait_ms: float = 5.0, retry_after: int = 1,
-          graceful_timeout: float = 30.0, log_level: str = "info") -> None:
+          graceful_timeout: float = 30.0, log_level: str = "info",
+          header_timeout: float = 10.0, read_timeout: float = 30.0,
+          body_timeout: float = 120.0, max_connections_per_client: int = 64) -> None:
     """Serve ``models`` until SIGTERM/SIGINT; in-flight requests are finished.
 
     Raises EmbedderError (a message for the user) when a model cannot be
@@ -120,6 +122,7 @@ def serve(models: list[str], host: str = "127.0.0.1", port: int = DEFAULT_PORT,
     try:
         import uvicorn
         from imgflow.embedders.remote.app import Settings, build_app
+        from imgflow.embedders.remote.guard import guarded_protocol
     except ImportError as exc:
         raise EmbedderError(
             f"imgflow serve needs Starlette and uvicorn ({exc.name} is missing): "
@@ -127,9 +130,14 @@ def serve(models: list[str], host: str = "127.0.0.1", port: int = DEFAULT_PORT,
     _configure_logging(log_level)
     if not models:
         raise EmbedderError("Give at least one --model to serve")
-    if min(max_images, max_concurrent, batch_size or 1, retry_after) < 1:
-        raise EmbedderError("--max-images, --max-concurrent, --batch-size and "
-                            "--retry-after must be at least 1")
+    if min(max_images, max_concurrent, batch_size or 1, retry_after,
+           max_connections_per_client) < 1:
+        raise EmbedderError("--max-images, --max-concurrent, --batch-size, "
+                            "--retry-after and --max-connections-per-client must "
+                            "be at least 1")
+    if min(header_timeout, read_timeout, body_timeout) <= 0:
+        raise EmbedderError("--header-timeout, --read-timeout and --body-timeout "
+                            "must be more than 0 seconds")
     token = read_token(token_file) if token_file else None
     if token is None and not is_loopback(host):
         log.warning("serving on %s without --token-file: anyone who can reach "
@@ -143,7 +151,8 @@ def serve(models: list[str], host: str = "127.0.0.1", port: int = DEFAULT_PORT,
         max_body = int(max_body_mb * (1 << 20))
     settings = Settings(token=token, max_images=max_images, max_body_bytes=max_body,
                         max_concurrent=max_concurrent, retry_after=retry_after,
-                        max_batch=batch_size, batch_wait=batch_wait_ms / 1000)
+                        max_batch=batch_size, batch_wait=batch_wait_ms / 1000,
+                        read_timeout=read_timeout, body_timeout=body_timeout)
     sock = _bind(host, port)
     bound_port = sock.getsockname()[1]
     url_host = f"[{host}]" if ":" in host else host
@@ -159,8 +168,12 @@ def serve(models: list[str], host: str = "127.0.0.1", port: int = DEFAULT_PORT,
     config = uvicorn.Config(
         build_app(loaded, settings), log_config=None, log_level=log_level,
         access_log=False, timeout_graceful_shutdown=graceful_timeout,
-        # a safety net against connection floods (idle pooled connections
-        # count too); the app's own limit (503 + Retry-After) applies first
+        # unfinished headers are closed, and one client cannot hold more than
+        # its share of connections (guard.py)
+        http=guarded_protocol(header_timeout, max_connections_per_client),
+        # a last safety net against floods from many clients (idle pooled
+        # connections count too); the app's own limit (503 + Retry-After)
+        # applies first
         limit_concurrency=max(1024, max_concurrent * 8), timeout_keep_alive=30)
     # uvicorn shuts down gracefully on SIGTERM/SIGINT and then raises the
     # signal again; a no-op handler meanwhile lets serve() return normally.
@@ -208,6 +221,18 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
                        help="seconds clients should wait when the server is busy")
     group.add_argument("--graceful-timeout", type=float, default=30.0,
                        help="seconds to finish in-flight requests on shutdown")
+    group.add_argument("--header-timeout", type=float, default=10.0,
+                       help="seconds a client may take to send a request's "
+                       "headers before its connection is closed (default: 10)")
+    group.add_argument("--read-timeout", type=float, default=30.0,
+                       help="seconds a request body may pause before the "
+                       "server answers 408 (default: 30)")
+    group.add_argument("--body-timeout", type=float, default=120.0,
+                       help="seconds for a whole request body before the "
+                       "server answers 408 (default: 120)")
+    group.add_argument("--max-connections-per-client", type=int, default=64,
+                       help="open connections from one client address; more "
+                       "are closed at once (default: 64)")
     group.add_argument("--log-level", default="info",
                        choices=["debug", "info", "warning", "error"])
     return parser
@@ -221,7 +246,10 @@ def serve_from_args(args: argparse.Namespace) -> int:
               max_images=args.max_images, max_body_mb=args.max_body_mb,
               max_concurrent=args.max_concurrent, batch_size=args.batch_size,
               batch_wait_ms=args.batch_wait_ms, retry_after=args.retry_after,
-              graceful_timeout=args.graceful_timeout, log_level=args.log_level)
+              graceful_timeout=args.graceful_timeout, log_level=args.log_level,
+              header_timeout=args.header_timeout, read_timeout=args.read_timeout,
+              body_timeout=args.body_timeout,
+              max_connections_per_client=args.max_connections_per_client)
     except EmbedderError as exc:
         print(f"imgflow serve: error: {exc}", file=sys.stderr)
         return 2

@@ -64,8 +64,11 @@ def unpack_frame(body: bytes) -> tuple[dict, memoryview]:
         raise WireError("frame header length is out of range")
     try:
         header = json.loads(bytes(body[_PREFIX.size:_PREFIX.size + n]))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise WireError(f"frame header is not valid JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:
+        # ValueError covers bad UTF-8, bad JSON and numbers too long to convert;
+        # RecursionError, arrays nested too deep: all the client's fault (400)
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
+        raise WireError(f"frame header is not valid JSON: {reason}") from None
     if not isinstance(header, dict):
         raise WireError("frame header must be a JSON object")
     return header, memoryview(body)[_PREFIX.size + n:]

@@ -18,8 +18,8 @@ import weakref
 from collections import OrderedDict
 from typing import Hashable
 
-from PyQt5.QtCore import QCoreApplication, QObject, QRectF, QRunnable, Qt, QThreadPool, pyqtSignal
 from PyQt5 import sip
+from PyQt5.QtCore import QCoreApplication, QObject, QRectF, QRunnable, Qt, QThreadPool, pyqtSignal
 from PyQt5.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 
 from imgflow.embedders.images import ImageSkipped, load_thumbnail
@@ -124,7 +124,7 @@ class _Relay(QObject):
 
     def _dispatch(self, token: int, key, qimage, reason: str) -> None:
         loader = self.loaders.get(token)
-        # (a panel closed meanwhile may leave a wrapper whose Qt object is gone)
+        # a closed panel's loader may be gone in Qt while Python still holds its wrapper
         if loader is not None and not sip.isdeleted(loader):
             loader._arrived(key, qimage, reason)
 

@@ -103,6 +103,7 @@ class Distances(Widget):
                 doc="Measure between rows or between columns."),
     )
     panel = "imgflow.widgets.distances.panel:DistancesPanel"
+    apply_control = True
 
     def compute(self, inputs, settings, ctx: Context) -> Result:
         return compute_distances(inputs["Data"], settings["metric"], settings["normalize"],

@@ -164,6 +164,7 @@ class Duplicates(Widget):
                     "(different photos of one kind can be as close as copies)."),
     )
     panel = "imgflow.widgets.duplicates.panel:DuplicatesPanel"
+    apply_control = True
 
     def compute(self, inputs, settings, ctx: Context) -> Result:
         return find_duplicates(inputs["Data"], settings["threshold"], ctx,

@@ -94,6 +94,7 @@ class HierarchicalClustering(Widget):
         Setting("show_thumbnails", bool, True, doc="Show images at the leaves."),
     )
     panel = "imgflow.widgets.hierarchical_clustering.panel:HierarchicalClusteringPanel"
+    apply_control = True
 
     def __init__(self):
         # (weak reference to the Distances, method, Tree): a selection change

@@ -61,6 +61,7 @@ class ImageEmbedding(Widget):
         Setting("remote_model", str, "inception-v3", doc="The model the server runs (remote)."),
     )
     panel = "imgflow.widgets.image_embedding.panel:ImageEmbeddingPanel"
+    apply_control = True
 
     @classmethod
     def sends_to(cls, settings: dict) -> list[str]:

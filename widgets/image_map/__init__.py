@@ -116,6 +116,7 @@ class ImageMap(Widget):
                 doc="The selected rows' images (paths), or row numbers without images."),
     )
     panel = "imgflow.widgets.image_map.panel:ImageMapPanel"
+    apply_control = True
 
     def __init__(self):
         # (weak reference to the table, method, layout, seed) -> layout: a new

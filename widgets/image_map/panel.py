@@ -101,6 +101,7 @@ class ImageMapPanel(WidgetPanel):
         layout = QHBoxLayout(self)
         layout.addWidget(side_widget)
         layout.addWidget(self.plot, 1)
+        self.controls_area = side      # the bottom row (Apply) goes under the controls
         self._waiting = QTimer(self, singleShot=True, interval=300)   # no flicker on quick runs
         self._waiting.timeout.connect(lambda: self.progress.setVisible(True))
         self.resize(self.sizeHint())

@@ -122,6 +122,7 @@ class Neighbors(Widget):
                 doc="A reference row (same row or same image file) is never its own neighbour."),
     )
     panel = "imgflow.widgets.neighbors.panel:NeighborsPanel"
+    apply_control = True
 
     def compute(self, inputs, settings, ctx: Context) -> Result:
         return find_neighbors(inputs["Data"], inputs["Reference"], settings["k"],
