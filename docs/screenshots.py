@@ -32,13 +32,9 @@ from PyQt5.QtCore import QBuffer, QSettings  # noqa: E402
 from PyQt5.QtWidgets import QApplication  # noqa: E402
 
 MAX_BYTES = 60_000
-# (window size, where in the widget's package) — sizes at which each window is readable
-PANEL_SIZES = {
-    "Import Images": (560, 120), "Image Embedding": (520, 170), "Distances": (420, 300),
-    "Hierarchical Clustering": (760, 560), "Image Viewer": (640, 420), "Data Table": (680, 380),
-    "Image Map": (760, 520), "Save Images": (520, 260), "Neighbors": (420, 200),
-    "Duplicates": (680, 460),
-}
+# Windows open at their own comfortable size; these are made smaller where that leaves
+# much empty space in a picture.
+PANEL_SIZES: dict[str, tuple[int, int]] = {}
 
 
 def wait(app, seconds: float, until=lambda: False) -> None:
@@ -95,7 +91,8 @@ def main() -> int:
                 continue
             done.add(node.widget_id)
             panel = window.panels.open(node)
-            panel.resize(*PANEL_SIZES.get(widget.name, (560, 380)))
+            if widget.name in PANEL_SIZES:
+                panel.resize(*PANEL_SIZES[widget.name])
             wait(app, 2.5)     # thumbnails load in the background
             save_small(panel, guide_folder(widget) / "help-panel.png", 600)
             panel.close()

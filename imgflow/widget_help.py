@@ -95,6 +95,10 @@ def reference(widget: type[Widget]) -> str:
               for c in widget.outputs] or ["None."]
     lines += ["", "## Settings", ""]
     lines += [_setting(s) for s in widget.settings] or ["None."]
+    if widget.apply_control:
+        lines += ["", "Its window has **Apply automatically**: when it is off, changed settings "
+                      "and inputs wait until you press **Apply** (saved with the workflow; "
+                      "`imgflow run` always applies)."]
     if widget.settings:
         example = widget.settings[0]
         lines += ["", f"On the command line: `imgflow run FILE --set "

@@ -80,3 +80,9 @@ def test_names_a_person_types_find_the_widget():
 def test_summary_is_the_first_sentence():
     distances = find_widget(INSTALLED, "Distances")
     assert summary(distances) == "Distances between rows (or columns) of the data."
+
+
+def test_the_apply_control_is_mentioned_where_a_widget_declares_it():
+    for widget in INSTALLED.widgets():
+        text = page_text(widget_page(widget).markdown)
+        assert ("Apply automatically" in text) == widget.apply_control, widget.name
