@@ -69,6 +69,7 @@ class WidgetPanel(QWidget):
 
     def add_bar(self) -> None:
         """Put the bottom row (Reset settings; Apply) at the end of the controls (once)."""
+        self._reserve_help_corner()     # the window's furniture, before its size is chosen
         area = self.controls_area or self.layout()
         if self.bar is not None or not isinstance(area, QBoxLayout):
             return
@@ -111,6 +112,15 @@ class WidgetPanel(QWidget):
     def show_help(self) -> None:
         self.host.show_help(self)
 
+    def _reserve_help_corner(self) -> None:
+        """A bottom margin as tall as the help button, so that it covers no control."""
+        layout = self.layout()
+        if layout is not None:
+            margins = layout.contentsMargins()
+            if margins.bottom() < self.help_button.height() + 2:
+                margins.setBottom(self.help_button.height() + 2)
+                layout.setContentsMargins(margins)
+
     def save_geometry(self) -> str:
         return bytes(self.saveGeometry().toHex()).decode("ascii")
 
@@ -120,20 +130,14 @@ class WidgetPanel(QWidget):
 
 
 class _CornerKeeper(QObject):
-    """Keeps a button in its window's bottom-right corner, in a bottom margin kept free for
-    it so that it covers no control (an event filter: a subclass's own resizeEvent cannot
-    forget it)."""
+    """Keeps a button in its window's bottom-right corner (an event filter: a subclass's
+    own resizeEvent cannot forget it)."""
 
     def __init__(self, button: QToolButton):
         super().__init__(button)
         self.button = button
 
     def eventFilter(self, obj, event) -> bool:
-        if event.type() == QEvent.Show and obj.layout() is not None:
-            margins = obj.layout().contentsMargins()
-            if margins.bottom() < self.button.height() + 2:
-                margins.setBottom(self.button.height() + 2)
-                obj.layout().setContentsMargins(margins)
         if event.type() in (QEvent.Resize, QEvent.Show):
             self.button.move(obj.width() - self.button.width() - 1,
                              obj.height() - self.button.height() - 1)
