@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from PyQt5.QtCore import QByteArray, QSize, Qt
-from PyQt5.QtWidgets import QBoxLayout, QWidget
+from PyQt5.QtCore import QByteArray, QEvent, QObject, QSize, Qt
+from PyQt5.QtGui import QKeySequence
+from PyQt5.QtWidgets import QBoxLayout, QShortcut, QToolButton, QWidget
 
 from ..api import Setting
 from ..engine import Engine, NodeState
@@ -38,6 +39,7 @@ class WidgetPanel(QWidget):
         self.bindings: list = []        # controls.Binding of the bound controls
         self.bar = None                 # panel_bar.PanelBar, added by the host on attach
         self.setWindowTitle(host.node.title)
+        self._add_help_button()
 
     @property
     def node(self) -> Node:
@@ -67,6 +69,7 @@ class WidgetPanel(QWidget):
 
     def add_bar(self) -> None:
         """Put the bottom row (Reset settings; Apply) at the end of the controls (once)."""
+        self._reserve_help_corner()     # the window's furniture, before its size is chosen
         area = self.controls_area or self.layout()
         if self.bar is not None or not isinstance(area, QBoxLayout):
             return
@@ -92,12 +95,54 @@ class WidgetPanel(QWidget):
         wished = self.size() if self.testAttribute(Qt.WA_Resized) else self.sizeHint()
         return wished.expandedTo(self.sizeHint()).expandedTo(self.minimumSizeHint())
 
+    # -- help: a "?" in the corner and F1 open the widget's page ----------------
+    def _add_help_button(self) -> None:
+        # Sits in the bottom-right corner, below whatever layout the subclass builds.
+        self.help_button = QToolButton(self, text="?", autoRaise=True)
+        self.help_button.setObjectName("widget-help")
+        self.help_button.setToolTip("Help on this widget (F1)")
+        self.help_button.setFocusPolicy(Qt.NoFocus)
+        self.help_button.setFixedSize(18, 18)
+        self.help_button.setStyleSheet("QToolButton { font-weight: bold; color: #2f7de1; }")
+        self.help_button.clicked.connect(self.show_help)
+        QShortcut(QKeySequence.HelpContents, self, self.show_help,
+                  context=Qt.WidgetWithChildrenShortcut)
+        self.installEventFilter(_CornerKeeper(self.help_button))
+
+    def show_help(self) -> None:
+        self.host.show_help(self)
+
+    def _reserve_help_corner(self) -> None:
+        """A bottom margin as tall as the help button, so that it covers no control."""
+        layout = self.layout()
+        if layout is not None:
+            margins = layout.contentsMargins()
+            if margins.bottom() < self.help_button.height() + 2:
+                margins.setBottom(self.help_button.height() + 2)
+                layout.setContentsMargins(margins)
+
     def save_geometry(self) -> str:
         return bytes(self.saveGeometry().toHex()).decode("ascii")
 
     def restore_geometry(self, text: str) -> None:
         if text:
             self.restoreGeometry(QByteArray.fromHex(text.encode("ascii")))
+
+
+class _CornerKeeper(QObject):
+    """Keeps a button in its window's bottom-right corner (an event filter: a subclass's
+    own resizeEvent cannot forget it)."""
+
+    def __init__(self, button: QToolButton):
+        super().__init__(button)
+        self.button = button
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() in (QEvent.Resize, QEvent.Show):
+            self.button.move(obj.width() - self.button.width() - 1,
+                             obj.height() - self.button.height() - 1)
+            self.button.raise_()
+        return False
 
 
 class PanelHost:
@@ -133,6 +178,11 @@ class PanelHost:
 
     def set_auto_apply(self, on: bool) -> None:
         self.workflow.set_auto_apply(self.node, on)
+
+    def show_help(self, near: QWidget | None = None) -> None:
+        """Open the widget's help page (the window shared by the canvas's top-level window)."""
+        from .help_window import show_widget_help
+        show_widget_help(self.workflow.registry, self.node.widget_id, near or self.panel)
 
     def close(self) -> None:
         self.workflow.unsubscribe(self._on_workflow_event)
