@@ -6,7 +6,9 @@ be read go to "Skipped Images" with the reason.  Vectors are cached on disk
 by file content and model, so an unchanged folder re-embeds at once and a
 folder with one new image embeds just that one.  A model that cannot be had
 (no weights, no server) is an error that names the offline models: another
-model is never used in its place.
+model is never used in its place.  Besides the listed models, 'timm:NAME' runs
+any model timm knows, with timm's downloaded weights or a state dict named by
+the weights_file setting (read safely; the run's summary names the file).
 """
 from __future__ import annotations
 
