@@ -77,13 +77,14 @@ class ImageEmbedding(Widget):
         self._models: dict[str, object] = {}
 
     def local_model(self, model_id: str):
+        """The model, built (torch imported) only once an image misses the cache."""
         from imgflow.embedders.errors import EmbedderError
-        from imgflow.embedders.models import load_model
+        from imgflow.embedders.models.lazy import LazyModel
 
         if model_id not in self._models:
             self._models.clear()            # one network in memory at a time
             try:
-                self._models[model_id] = load_model(model_id)
+                self._models[model_id] = LazyModel(model_id)
             except EmbedderError as exc:
                 raise WidgetError(str(exc)) from None
         return self._models[model_id]
