@@ -10,6 +10,7 @@ from typing import Callable, TextIO
 from . import trusted_servers
 from .api import SettingError
 from .data import Table
+from .data.export import ExportError
 from .engine import Engine, Status
 from .registry import Registry
 from .workflow import Workflow, load
@@ -177,22 +178,33 @@ def _run(wf: Workflow, path, exports: list[Export], stream: TextIO, timeout: flo
         if failed:
             raise RunError("; ".join(f"{t}: {m}" for t, m in failed))
         for export in exports:
-            write_export(wf, engine, export)
+            write_export(wf, engine, export, stream)
     finally:
         engine.shutdown()
     return wf
 
 
-def write_export(wf: Workflow, engine: Engine, export: Export) -> None:
+def write_export(wf: Workflow, engine: Engine, export: Export, stream: TextIO | None = None) -> None:
+    """Write an output to the export's file (format by extension, atomically).
+
+    An output that is empty gives a header-only file (no file at all would
+    break the script that reads it); one the node gave nothing for, an empty
+    table, with a warning.
+    """
     node = find_node(wf, export.title)
     value = engine.outputs(node.id).get(export.output)
     if value is None:
         state = engine.state(node.id)
         why = f" ({state.message})" if state.message else ""
-        raise RunError(f"'{export.title}' produced nothing on '{export.output}'{why}")
+        print(f"warning: '{export.title}' produced nothing on '{export.output}'{why}; "
+              f"{export.path} holds an empty table", file=stream or sys.stderr, flush=True)
+        value = Table.from_columns([])
     if not isinstance(value, Table):
-        raise RunError(f"'{export.title}:{export.output}' is not a table; only tables export to CSV")
+        raise RunError(f"'{export.title}:{export.output}' is not a table; only tables can be "
+                       "exported")
     try:
-        value.to_csv(export.path)
+        value.export(export.path)
+    except ExportError as exc:
+        raise RunError(f"cannot write {export.path}: {exc}") from None
     except OSError as exc:
         raise RunError(f"cannot write {export.path}: {exc.strerror or exc}") from None
