@@ -16,8 +16,11 @@ from .registry import Registry
 from .workflow import Workflow, load
 
 
-class RunError(Exception):
-    """A one-line reason why a headless run failed."""
+class WorkflowError(Exception):
+    """A one-line reason why a headless run failed (``imgflow.WorkflowError``)."""
+
+
+RunError = WorkflowError  # the CLI's name for it
 
 
 @dataclass(frozen=True)
@@ -58,15 +61,20 @@ def find_node(wf: Workflow, title: str):
     return node
 
 
-def apply_override(wf: Workflow, override: SettingOverride) -> None:
-    node = find_node(wf, override.title)
+def setting_of(wf: Workflow, title: str, name: str):
+    """(node, setting spec) for "TITLE.name"; RunError naming what is wrong."""
+    node = find_node(wf, title)
     widget = wf.widget(node)
     if widget is None:
         raise RunError(f"'{node.title}': its widget ({node.widget_id}) is not installed")
     try:
-        spec = widget.setting(override.setting)
+        return node, widget.setting(name)
     except KeyError as exc:
         raise RunError(exc.args[0]) from None
+
+
+def apply_override(wf: Workflow, override: SettingOverride) -> None:
+    node, spec = setting_of(wf, override.title, override.setting)
     text = override.text
     if spec.path and text:
         text = str(Path(text).expanduser().resolve())   # relative to where the user stands
@@ -84,13 +92,18 @@ def user_destinations(wf: Workflow, overrides: list[SettingOverride]) -> list[st
     """
     urls: list[str] = []
     for override in overrides:
-        node = find_node(wf, override.title)
-        widget = wf.widget(node)
-        spec = widget.setting(override.setting)
-        if spec.destination:
-            without = widget.sends_to({**node.settings, spec.name: spec.default})
-            urls += [u for u in widget.sends_to(node.settings) if u not in without]
+        node, spec = setting_of(wf, override.title, override.setting)
+        urls += chosen_destinations(wf, node, spec)
     return urls
+
+
+def chosen_destinations(wf: Workflow, node, spec) -> list[str]:
+    """The addresses the node sends to only because of this setting's value."""
+    if not spec.destination:
+        return []
+    widget = wf.widget(node)
+    without = widget.sends_to({**node.settings, spec.name: spec.default})
+    return [u for u in widget.sends_to(node.settings) if u not in without]
 
 
 def check_export(wf: Workflow, export: Export) -> None:
@@ -171,17 +184,23 @@ def _run(wf: Workflow, path, exports: list[Export], stream: TextIO, timeout: flo
     if on_engine is not None:
         on_engine(engine)
     try:
-        if not engine.run_until_idle(timeout):
-            raise RunError(f"the workflow did not finish within {timeout:g} s")
-        failed = [(n.title, engine.state(n.id).message) for n in wf.nodes.values()
-                  if engine.state(n.id).status == Status.ERROR]
-        if failed:
-            raise RunError("; ".join(f"{t}: {m}" for t, m in failed))
-        for export in exports:
-            write_export(wf, engine, export, stream)
+        finish_run(wf, engine, exports, stream, timeout)
     finally:
         engine.shutdown()
     return wf
+
+
+def finish_run(wf: Workflow, engine: Engine, exports: list[Export], stream: TextIO,
+            timeout: float | None) -> None:
+    """Wait for the run, fail with the failed nodes' reasons, write the exports."""
+    if not engine.run_until_idle(timeout):
+        raise RunError(f"the workflow did not finish within {timeout:g} s")
+    failed = [(n.title, engine.state(n.id).message) for n in wf.nodes.values()
+              if engine.state(n.id).status == Status.ERROR]
+    if failed:
+        raise RunError("; ".join(f"{t}: {m}" for t, m in failed))
+    for export in exports:
+        write_export(wf, engine, export, stream)
 
 
 def write_export(wf: Workflow, engine: Engine, export: Export, stream: TextIO | None = None) -> None:
