@@ -5,7 +5,7 @@ torchvision and torch._dynamo), 55 % of a cold run's imports, for a network
 of three kinds of layer.  This module builds the same network (same layers,
 same order of parameters, the same TensorFlow 'same' padding, the same
 operations in forward), so the same weights give the same vectors;
-tests/embedders/test_efficientnet_lite_net.py compares it with timm's.
+tests/embedders/test_models_torch_only.py compares it with timm's.
 
 Lite0-4 differ only in the multipliers (timm's _gen_efficientnet_lite): the
 stem (32) and the head (1280) stay fixed, the first and last stages keep

@@ -1,4 +1,4 @@
-"""The torch-only EfficientNet-Lite is timm's tf_efficientnet_liteN, number for number."""
+"""Networks built with torch alone are the ones timm and torchvision build, number for number."""
 from __future__ import annotations
 
 import numpy as np
@@ -44,7 +44,39 @@ def test_loading_lite0_does_not_import_timm():
     import subprocess
     import sys
     probe = ("import sys, imgflow.embedders; imgflow.embedders.load_model('efficientnet-lite0'); "
+             "imgflow.embedders.load_model('squeezenet'); "
              "print('timm' in sys.modules, 'torchvision' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True, timeout=300).stdout.split()
     assert out == ["False", "False"]
+
+
+def test_squeezenet_without_torchvision_gives_the_same_vectors(squeezenet):
+    """The network once built from torchvision's squeezenet1_1 (kept here to compare)."""
+    from torch import nn
+    from torchvision.models import squeezenet1_1
+
+    from imgflow.embedders.models import squeezenet as ours
+    net = squeezenet1_1(weights=None)
+    net.features[0].padding = (1, 1)
+    for layer in net.features:
+        if isinstance(layer, nn.MaxPool2d):
+            layer.ceil_mode = False
+    final = nn.Linear(512, 1000)
+    net.classifier = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), final)
+    weights = ours.ndf_weights()
+    ours._set_conv(net.features[0], *weights["conv1"])
+    fires = [m for m in net.features if m.__class__.__name__ == "Fire"]
+    for name, fire in zip(ours._FIRES, fires, strict=True):
+        for attribute, part in (("squeeze", "squeeze1x1"), ("expand1x1", "expand1x1"),
+                                ("expand3x3", "expand3x3")):
+            ours._set_conv(getattr(fire, attribute), *weights[f"{name}/{part}"])
+    ours._set_conv(final, *weights["conv10"])
+    net = net.eval().to(memory_format=torch.channels_last)
+    batch = np.random.default_rng(4).integers(0, 256, (3, 227, 227, 3), dtype=np.uint8)
+    x = torch.from_numpy(batch).permute(0, 3, 1, 2).float()
+    x = (x - torch.tensor(squeezenet.info.mean).view(1, 3, 1, 1)).contiguous(
+        memory_format=torch.channels_last)
+    with torch.inference_mode():
+        expected = net(x).numpy()
+    np.testing.assert_array_equal(squeezenet.embed(batch), expected)
