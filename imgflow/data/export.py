@@ -120,19 +120,29 @@ def _float_rows(block: np.ndarray) -> list[str]:
     """Each row of a 2-d float block as comma-separated text, as _format_float
     writes each number: "" for NaN, whole numbers below 1e15 as integers,
     the rest as Python's repr of the float64 value."""
-    values = np.asarray(block, dtype=np.float64)
-    cells = values.astype(object)
+    values = np.asarray(block, dtype=np.float64) + 0.0  # -0.0 + 0.0 is 0.0, written "0"
     missing = np.isnan(values)
-    whole = ~missing & (values == np.trunc(values)) & (np.abs(values) < 1e15)
-    if missing.any():
+    whole = ~missing & (values == np.trunc(values)) & (np.abs(values) < 1e15) & (values != 0)
+    if missing.any() or whole.any():
+        # the rare cells repr() must not write: text that repr() leaves as it is
+        cells = values.astype(object)
         cells[missing] = _EMPTY
-    if whole.any():
         memo: dict[int, _Raw] = {}
         cells[whole] = [memo.get(v) or memo.setdefault(v, _Raw(v))
                         for v in values[whole].astype(np.int64).tolist()]
-    rows = cells.tolist()
-    text = repr(rows)[2:-2]  # "[[a, b], [c, d]]" -> "a, b], [c, d"
-    return text.replace(", ", ",").split("],[") if rows else []
+        rows = cells.tolist()
+    else:
+        rows = values.tolist()
+    if not rows:
+        return []
+    # repr() formats the floats in C: "[[a, b], [c, d]]"
+    text = repr(rows)
+    # zeros (common: ReLU features) are written "0", as whole numbers are;
+    # "0.0" is only ever a whole field, and twice catches runs of them
+    for _ in range(2):
+        text = text.replace(", 0.0,", ", 0,")
+    text = text.replace("[0.0,", "[0,").replace(", 0.0]", ", 0]").replace("[0.0]", "[0]")
+    return text[2:-2].replace(", ", ",").split("],[")
 
 
 # ---------------------------------------------------------------- Parquet and .npy
