@@ -144,6 +144,8 @@ class _Run:
                     break
                 for item in self.wait(pending.popleft()):
                     if item.reason is None and item.vector is None:
+                        if not rest:  # a miss: a lazy model starts building meanwhile
+                            getattr(self.model, "start_loading", lambda: None)()
                         rest.append(item.index)
                         self.keep_for_decoding(item)
                     else:
@@ -228,13 +230,12 @@ class _Run:
         todo = self.take_cached_by_stat()
         self.report()
         todo = self.take_cached_by_content(todo)
-        if not todo:
-            return self.result
-        self.start_model()
-        if self.lanes > 1:
-            self._run_lanes(todo)
-        else:
-            self._run_pipelined(todo)
+        if todo:
+            self.start_model()
+            if self.lanes > 1:
+                self._run_lanes(todo)
+            else:
+                self._run_pipelined(todo)
         self.report()
         return self.result
 

@@ -94,3 +94,46 @@ def test_the_inception_weights_variable_keys_the_cache(tmp_path, monkeypatch):
     assert "+w" in model_info("inception-v3").version
     monkeypatch.delenv("IMGFLOW_INCEPTION_WEIGHTS")
     assert "+w" not in model_info("inception-v3").version
+
+
+def test_a_model_started_in_the_background_is_built_once(monkeypatch):
+    import threading
+    import time
+
+    from imgflow.embedders import models
+    from imgflow.embedders.errors import EmbedderError
+    builds = []
+
+    def slow_load(*args):
+        builds.append(threading.current_thread().name)
+        time.sleep(0.2)
+        return MeanColourModel(info=model_info("squeezenet"))
+    monkeypatch.setattr(models, "load_model", slow_load)
+    lazy = LazyModel("squeezenet")
+    lazy.start_loading()
+    lazy.start_loading()
+    assert lazy.model() is lazy.model() and builds == ["imgflow-model-load"]
+
+    def failing_load(*args):
+        raise EmbedderError("no weights")
+    monkeypatch.setattr(models, "load_model", failing_load)
+    broken = LazyModel("squeezenet")
+    broken.start_loading()
+    with pytest.raises(EmbedderError, match="no weights"):
+        broken.model()            # the background's error, in the caller's thread
+    with pytest.raises(EmbedderError, match="no weights"):
+        broken.model()            # and again on a later try
+
+
+def test_a_cold_run_embeds_with_a_lazy_model(coloured, tmp_path, monkeypatch):
+    from imgflow.embedders import models
+    made = []
+    monkeypatch.setattr(models, "model_info", lambda *a: MeanColourModel().info)
+    monkeypatch.setattr(models, "load_model",
+                        lambda *a: made.append(1) or MeanColourModel(lanes=2))
+    lazy = LazyModel("fake")
+    cache = EmbeddingCache(tmp_path / "c.sqlite")
+    result = embed_images(coloured, lazy, cache=cache)
+    assert (result.n_computed, made) == (len(coloured), [1])
+    assert embed_images(coloured, LazyModel("fake"), cache=cache).n_cached == len(coloured)
+    assert made == [1]            # the second run never built its model
