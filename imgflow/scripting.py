@@ -87,16 +87,17 @@ class ScriptedWorkflow:
         ``progress=True`` prints each node's progress on stderr as ``imgflow run`` does.
         """
         stream = sys.stderr if progress else io.StringIO()
-        engine = Engine(self.workflow, workflow_path=self.path)
-        engine.subscribe(ProgressPrinter(self.workflow, stream))
-        try:
-            with trusted_servers.allowed_for_this_run(self._destinations()):
+        # a fresh engine per run, as `imgflow run`, made inside the trust of this run
+        with trusted_servers.allowed_for_this_run(self._destinations()):
+            engine = Engine(self.workflow, workflow_path=self.path)
+            engine.subscribe(ProgressPrinter(self.workflow, stream))
+            try:
                 finish_run(self.workflow, engine, [], stream, timeout)
-            return Outputs(self.workflow, {
-                node.id: (dict(engine.outputs(node.id)), list(engine.state(node.id).warnings))
-                for node in self.workflow.nodes.values()})
-        finally:
-            engine.shutdown()
+                return Outputs(self.workflow, {
+                    node.id: (dict(engine.outputs(node.id)), list(engine.state(node.id).warnings))
+                    for node in self.workflow.nodes.values()})
+            finally:
+                engine.shutdown()
 
     def _destinations(self) -> list[str]:
         urls = []
