@@ -3,9 +3,8 @@
     python benchmarks/vs_orange.py --orange-python ORANGE_VENV/bin/python [--n 1000 | --folder F]
 
 The pipeline of issue 14's table: Import Images -> Image Embedding -> cosine
-distances -> Ward clustering -> the top 4 clusters written as CSV; imgflow
-also writes the embeddings (1,000 x 1,280 numbers for EfficientNet-Lite0) as
-CSV.  Each side runs as a fresh process with an empty cache ("cold"), then
+distances -> Ward clustering -> the top 4 clusters written as CSV; imgflow's
+CSV also holds the embeddings (1,000 x 1,280 numbers for EfficientNet-Lite0).  Each side runs as a fresh process with an empty cache ("cold"), then
 again ("every vector cached").  Orange runs in its own venv
 (``python3 -m venv orange-venv && orange-venv/bin/pip install orange3
 orange3-imageanalytics PyQt6``); without --orange-python, or when that
@@ -67,9 +66,10 @@ def timed(command: list[str], env: dict) -> tuple[float, str]:
 def imgflow_runs(folder: Path, model: str, k: int, tmp: Path) -> dict[str, float]:
     wf = workflow_file(folder, model, k, tmp / f"{model}.imgflow")
     env = {"IMGFLOW_CACHE_DIR": str(tmp / f"cache-{model}")}
+    # the clustering's Data output is the embeddings with a Cluster column: one CSV
+    # holds both what Orange writes and the embeddings
     command = [sys.executable, "-m", "imgflow.cli", "run", str(wf),
-               "--export", f"Hierarchical Clustering:Data={tmp / f'{model}-clusters.csv'}",
-               "--export", f"Image Embedding:Embeddings={tmp / f'{model}-embeddings.csv'}"]
+               "--export", f"Hierarchical Clustering:Data={tmp / f'{model}-clusters.csv'}"]
     out = {}
     for label in ("cold", "cached"):
         out[label], error = timed(command, env)
