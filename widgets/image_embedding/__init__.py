@@ -108,15 +108,16 @@ class ImageEmbedding(Widget):
         self._models: dict[str, object] = {}
 
     def local_model(self, model_id: str, weights_file: str | None = None):
+        """The model, built (torch imported) only once an image misses the cache."""
         from imgflow.embedders.errors import EmbedderError
-        from imgflow.embedders.models import load_model
+        from imgflow.embedders.models.lazy import LazyModel
 
         # a changed weights file is another model (same path, new content too)
         key = (model_id, weights_file, file_stamp(weights_file))
         if key not in self._models:
             self._models.clear()            # one network in memory at a time
             try:
-                self._models[key] = load_model(model_id, weights_path=weights_file)
+                self._models[key] = LazyModel(model_id, weights_path=weights_file)
             except EmbedderError as exc:
                 raise WidgetError(str(exc)) from None
         return self._models[key]
