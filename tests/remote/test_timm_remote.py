@@ -29,10 +29,12 @@ def test_a_served_timm_model_gives_the_local_vectors(weights):
     try:
         with RemoteModel(server.url, "timm:resnet18") as remote:
             assert remote.info.width == 512 and remote.info.input_size == (224, 224)
-            # fitted as the server's model says, and cached apart by the file's content
+            # fitted as the server's model says; cached under the server's name and the
+            # version it reports (the file's content), never under the local model's
             assert remote.info.crop_fraction == local.info.crop_fraction
             assert remote.info.mean == pytest.approx(local.info.mean)
-            assert remote.info.version == local.info.version
+            assert remote.info.version.startswith(f"server {server.url} ")
+            assert remote.info.version.endswith(local.info.version)
             images = random_images(3, seed=1, size=(224, 224))
             vectors, errors = remote.embed_with_errors(images)
         assert not errors
