@@ -13,7 +13,6 @@ from imgflow.api import Context, Input, Output, Result, Setting, Widget
 from imgflow.data import Distances as DistanceMatrix
 from imgflow.data import Table
 
-from imgflow.widgets.common import distance_metrics as metrics  # noqa: F401 (tests use it)
 from imgflow.widgets.common.distance_matrix import METRICS, NORMALIZABLE, compute_distances
 
 
