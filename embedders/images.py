@@ -10,8 +10,6 @@ import io
 import os
 import stat
 import struct
-import threading
-import time
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -27,7 +25,7 @@ MAX_PIXELS = 89_478_485
 MAX_FILE_BYTES = 256 * 1024 * 1024
 URL_CONNECT_TIMEOUT = 5.0
 URL_READ_TIMEOUT = 20.0
-URL_TOTAL_TIMEOUT = 60.0  # a server that drips bytes must not hang a batch
+URL_TOTAL_TIMEOUT = 60.0  # a watchdog cuts a server that drips bytes off here
 
 # EXIF orientations that turn the image by 90 degrees (width and height swap)
 _SWAPPING_ORIENTATIONS = frozenset({5, 6, 7, 8})
@@ -97,54 +95,19 @@ def _os_reason(e: BaseException) -> str:
     return getattr(e, "strerror", None) or type(e).__name__
 
 
-_sessions = threading.local()
-
-
-def _session():
-    # requests is imported here: only URL users pay for it, and a Session per
-    # thread keeps connections alive without sharing one across threads.
-    import requests
-    if getattr(_sessions, "session", None) is None:
-        _sessions.session = requests.Session()
-    return _sessions.session
-
-
 def _read_url(url: str) -> bytes:
-    import requests
+    # urls.py holds the deadline watchdog and the address checks
+    from imgflow.embedders import urls
     try:
-        with _session().get(url, stream=True, timeout=(
-                URL_CONNECT_TIMEOUT, URL_READ_TIMEOUT)) as response:
-            if response.status_code == 404:
-                raise ImageSkipped("file not found (HTTP 404)")
-            if response.status_code >= 400:
-                raise ImageSkipped(f"download failed (HTTP {response.status_code})")
-            length = response.headers.get("Content-Length")
-            if length and length.isdigit() and int(length) > MAX_FILE_BYTES:
-                raise ImageSkipped("file too large")
-            data = _read_limited(response)
-    except requests.Timeout:
-        raise ImageSkipped("download timed out") from None
-    except requests.RequestException as e:
-        # a read timeout while streaming the body arrives as ConnectionError
-        if "timed out" in str(e).lower():
-            raise ImageSkipped("download timed out") from None
-        raise ImageSkipped("cannot download") from None
+        data = urls.download(url, max_bytes=MAX_FILE_BYTES,
+                             connect_timeout=URL_CONNECT_TIMEOUT,
+                             read_timeout=URL_READ_TIMEOUT,
+                             total_timeout=URL_TOTAL_TIMEOUT)
+    except urls.DownloadFailed as e:
+        raise ImageSkipped(str(e)) from None
     if not data:
         raise ImageSkipped("file is empty")
     return data
-
-
-def _read_limited(response) -> bytes:
-    deadline = time.monotonic() + URL_TOTAL_TIMEOUT
-    chunks, total = [], 0
-    for chunk in response.iter_content(chunk_size=256 * 1024):
-        total += len(chunk)
-        if total > MAX_FILE_BYTES:
-            raise ImageSkipped("file too large")
-        if time.monotonic() > deadline:
-            raise ImageSkipped("download timed out")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 # ---------------------------------------------------------------- decoding

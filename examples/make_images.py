@@ -1,7 +1,8 @@
 """Draws the small image set that ships with the example workflow.
 
 Four kinds of simple scenes, five of each, all drawn here (no third-party
-photos): ``python examples/make_images.py`` rewrites examples/images/.
+photos): ``python examples/make_images.py`` rewrites examples/images/ and
+examples/duplicates/ (a few of them with planted copies).
 """
 from __future__ import annotations
 
@@ -76,6 +77,28 @@ def main(per_kind: int = 5) -> None:
             rng = random.Random(f"{kind}-{i}")
             image = draw(rng).filter(ImageFilter.GaussianBlur(0.5))
             image.save(folder / f"{kind}-{i + 1}.jpg", quality=88)
+
+    plant_copies()
+
+
+COPIES = OUT.parent / "duplicates"
+
+
+def plant_copies() -> None:
+    """examples/duplicates/: two scenes of each kind, and copies of three of them
+    (for the Duplicates example): one resized to 60 % and re-saved as JPEG at
+    quality 75, one exact copy, one resized only."""
+    COPIES.mkdir(exist_ok=True)
+    for kind in SCENES:
+        for i in (1, 2):
+            (COPIES / f"{kind}-{i}.jpg").write_bytes((OUT / kind / f"{kind}-{i}.jpg").read_bytes())
+    with Image.open(COPIES / "sky-1.jpg") as image:
+        image.resize((144, 108), Image.Resampling.LANCZOS).save(COPIES / "sky-1-small.jpg",
+                                                                quality=75)
+    (COPIES / "sea-2-copy.jpg").write_bytes((COPIES / "sea-2.jpg").read_bytes())
+    with Image.open(COPIES / "forest-1.jpg") as image:
+        image.resize((192, 144), Image.Resampling.LANCZOS).save(COPIES / "forest-1-resized.jpg",
+                                                                quality=88)
 
 
 if __name__ == "__main__":

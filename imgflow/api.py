@@ -198,6 +198,9 @@ class Widget:
     settings_version: ClassVar[int] = 1
     panel: ClassVar[str | None] = None    # "module:Class" of the Qt panel
     priority: ClassVar[int] = 100         # order within the category in the toolbox
+    # A long run: the node gets "Apply automatically" (on by default) and an Apply
+    # button; with it off, changes wait for Apply (the engine holds the node).
+    apply_control: ClassVar[bool] = False
 
     @classmethod
     def default_settings(cls) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The command line: ``imgflow [FILE]``, ``imgflow run``, ``imgflow serve``, ``imgflow servers``.
+"""The command line: ``imgflow [FILE]``, ``imgflow run``, ``imgflow serve``, ``imgflow servers``,
+``imgflow widgets``, ``imgflow help WIDGET``, ``imgflow examples``.
 
 Heavy modules (Qt, torch, the server) are imported only by the command that
 needs them, so ``imgflow run`` and ``--help`` start fast.
@@ -6,7 +7,9 @@ needs them, so ``imgflow run`` and ``--help`` start fast.
 from __future__ import annotations
 
 import argparse
+import difflib
 import logging
+import os
 import sys
 
 from . import __version__
@@ -45,16 +48,39 @@ def build_parser() -> argparse.ArgumentParser:
     remove = action.add_parser("remove", help="stop trusting a server and forget its token")
     remove.add_argument("url")
 
+    sub.add_parser("widgets", help="list the installed widgets: title, id, inputs, outputs",
+                   description="Every installed widget with its id, inputs and outputs.")
+    helps = sub.add_parser("help", help="a widget's help page (imgflow help WIDGET)",
+                           description="Print a widget's help page: what it is for, its "
+                                       "inputs, outputs and settings.")
+    helps.add_argument("widget", nargs="*", help="the widget's title or id, e.g. Distances")
+    examples = sub.add_parser("examples", help="list the bundled example workflows, or copy them",
+                              description="The example workflows that come with imgflow.")
+    examples.add_argument("--copy", metavar="DIR",
+                          help="copy the examples with their images into DIR")
+
     gui = sub.add_parser("open", help="open the canvas (the default command)")
     gui.add_argument("file", nargs="?")
     return parser
 
 
+COMMANDS = ("run", "serve", "servers", "open", "widgets", "help", "examples")
+
+
+def _looks_like_file(arg: str) -> bool:
+    return os.path.exists(arg) or arg.endswith(".imgflow") or "/" in arg or os.sep in arg
+
+
 def main(argv: list[str] | None = None, registry=None) -> int:
     """Entry point; ``registry`` replaces the installed widgets (for tests)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    # `imgflow FILE` opens the canvas with that file.
-    if argv and not argv[0].startswith("-") and argv[0] not in ("run", "serve", "servers", "open"):
+    # `imgflow FILE` opens the canvas with that file; a word that is neither is a mistake.
+    if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
+        if not _looks_like_file(argv[0]):
+            close = difflib.get_close_matches(argv[0], COMMANDS, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            return _fail(f"'{argv[0]}' is neither a command nor a workflow file ({hint}"
+                         f"commands: {', '.join(COMMANDS)}; imgflow --help)")
         argv = ["open", *argv]
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if argv and argv[0] == "serve":
@@ -64,6 +90,9 @@ def main(argv: list[str] | None = None, registry=None) -> int:
         return _run(args, registry)
     if args.command == "servers":
         return _servers(args)
+    if args.command in ("widgets", "help", "examples"):
+        from . import cli_help
+        return cli_help.COMMANDS[args.command](args, registry)
     return _open_gui(getattr(args, "file", None))
 
 

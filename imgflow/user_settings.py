@@ -20,6 +20,7 @@ FILE_NAME = "settings.json"
 FORMAT_NAME = "imgflow-user-settings"
 FORMAT_VERSION = 1
 MAX_BYTES = 1 << 20
+ALLOW_PRIVATE_URLS = "allow_private_urls"   # URL images may come from private/loopback addresses
 
 
 class UserSettingsError(Exception):
@@ -93,3 +94,15 @@ def update(change: Callable[[dict[str, Any]], Any]) -> Any:
     result = change(doc)
     write(doc)
     return result
+
+
+def private_urls_allowed() -> bool:
+    """Whether the user lets URL images come from their own network (off unless they said so)."""
+    try:
+        return read().get(ALLOW_PRIVATE_URLS) is True
+    except UserSettingsError:
+        return False
+
+
+def allow_private_urls(allowed: bool) -> None:
+    update(lambda doc: doc.__setitem__(ALLOW_PRIVATE_URLS, bool(allowed)))

@@ -14,10 +14,50 @@ from imgflow.embedders.models.info import ModelInfo
 if TYPE_CHECKING:  # pragma: no cover
     from imgflow.embedders.models.model import Model
 
-__all__ = ["ModelInfo", "MODELS", "DEFAULT_MODEL", "load_model", "Model"]
+__all__ = ["ModelInfo", "MODELS", "DEFAULT_MODEL", "OFFLINE_DEFAULT", "TIMM_PREFIX", "is_timm", "load_model",
+           "Model"]
 
 _IMAGENET_MEAN = (0.485 * 255, 0.456 * 255, 0.406 * 255)
 _IMAGENET_STD = (0.229 * 255, 0.224 * 255, 0.225 * 255)
+
+
+
+# The model the example workflow uses and Image Embedding recommends without a
+# network, chosen by clustering quality (benchmarks/model_quality.py: adjusted
+# Rand index of top-k Ward clusters against the folders of real photos,
+# weighted by the sets' sizes: Lite0 0.822, Lite1 0.864, Lite2 0.851).
+OFFLINE_DEFAULT = "efficientnet-lite1"
+
+
+def _lite_description(n: int, size: int) -> str:
+    if f"efficientnet-lite{n}" == OFFLINE_DEFAULT:
+        return (f"Groups real photos best of the offline models (input {size} px); "
+                "works offline. The recommended model without a network.")
+    return f"Larger and slower than Lite1 (input {size} px); works offline."
+
+
+def _efficientnet_lite(n: int, size: int) -> ModelInfo:
+    """Lite1 and Lite2: Lite0's preprocessing at their own input size.
+
+    TensorFlow's EfficientNet evaluation (and timm's pretrained config)
+    crops size / (size + 32) of the shorter side: 0.875 at 224 px, 0.882 at
+    240 and 0.890 at 260. The fixed head keeps all Lite models 1280 wide.
+    """
+    return ModelInfo(
+        id=f"efficientnet-lite{n}",
+        name=f"EfficientNet-Lite{n}",
+        width=1280,
+        input_size=(size, size),
+        needs_network=False,
+        version=f"efficientnet-lite{n}/mli-0.1.0/p1",
+        description=_lite_description(n, size),
+        resize="crop",
+        crop_fraction=size / (size + 32),
+        resample="bilinear",
+        mean=(127.0, 127.0, 127.0),
+        std=(128.0, 128.0, 128.0),
+    )
+
 
 MODELS: dict[str, ModelInfo] = {
     info.id: info for info in (
@@ -60,8 +100,8 @@ MODELS: dict[str, ModelInfo] = {
             input_size=(224, 224),
             needs_network=False,
             version="efficientnet-lite0/mli-0.1.0/p1",
-            description="Accurate for its size; works offline. "
-                        "The recommended model without a network.",
+            description="The fastest EfficientNet-Lite, a little less accurate "
+                        "than Lite1; works offline.",
             resize="crop",
             crop_fraction=0.875,
             resample="bilinear",
@@ -70,21 +110,44 @@ MODELS: dict[str, ModelInfo] = {
             mean=(127.0, 127.0, 127.0),
             std=(128.0, 128.0, 128.0),
         ),
+        *(_efficientnet_lite(n, size) for n, size in ((1, 240), (2, 260))),
     )
 }
 
 DEFAULT_MODEL = "inception-v3"
 
 
+TIMM_PREFIX = "timm:"
+
+
+def offline_models() -> str:
+    """The models that work without a network, for messages; the recommended one first."""
+    offline = sorted((i for i in MODELS.values() if not i.needs_network),
+                     key=lambda i: i.id != OFFLINE_DEFAULT)
+    return ", ".join(i.name + (" (recommended)" if i.id == OFFLINE_DEFAULT else "")
+                     for i in offline)
+
+
+def is_timm(model_id: str) -> bool:
+    """'timm:NAME': any model timm knows, by name (checked when it loads)."""
+    return isinstance(model_id, str) and model_id.startswith(TIMM_PREFIX) \
+        and len(model_id) > len(TIMM_PREFIX) and not any(c.isspace() for c in model_id)
+
+
 def load_model(model_id: str, device: str | None = None,
                weights_path: str | None = None) -> "Model":
     """Build a model ready to embed; imports torch.
 
-    Raises EmbedderError for an unknown id or weights that cannot be had.
+    ``model_id`` is one of MODELS or 'timm:NAME'. Raises EmbedderError for an
+    unknown id or weights that cannot be had.
     """
+    if is_timm(model_id):
+        from imgflow.embedders.models.model import load_timm
+        return load_timm(model_id[len(TIMM_PREFIX):], device=device, weights_path=weights_path)
     if model_id not in MODELS:
         known = ", ".join(sorted(MODELS))
-        raise EmbedderError(f"Unknown model '{model_id}'. Known models: {known}.")
+        raise EmbedderError(f"Unknown model '{model_id}'. Known models: {known}, "
+                            "or timm:NAME for any model timm knows.")
     from imgflow.embedders.models.model import load
     return load(MODELS[model_id], device=device, weights_path=weights_path)
 

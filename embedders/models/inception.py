@@ -57,8 +57,8 @@ def _missing_weights_error(reason: str) -> EmbedderError:
         f"downloaded ({reason}). torchvision looks for the file "
         f"'{expected_file().name}' in '{expected_file().parent}': copy it "
         f"there, or set the environment variable {ENV_WEIGHTS} to a .pth file "
-        "in torchvision's state-dict format. Otherwise use EfficientNet-Lite0 "
-        "or SqueezeNet, which work offline.")
+        "in torchvision's state-dict format. Otherwise use EfficientNet-Lite1, "
+        "EfficientNet-Lite2, EfficientNet-Lite0 or SqueezeNet, which work offline.")
 
 
 def _read_file(path: str | os.PathLike) -> dict:
@@ -66,7 +66,8 @@ def _read_file(path: str | os.PathLike) -> dict:
         raise EmbedderError(
             f"The Inception v3 weight file '{path}' does not exist. "
             f"Point {ENV_WEIGHTS} or the weights setting at torchvision's "
-            f"'{expected_file().name}', or use EfficientNet-Lite0 or SqueezeNet, "
+            f"'{expected_file().name}', or use EfficientNet-Lite1, EfficientNet-Lite2, "
+            "EfficientNet-Lite0 or SqueezeNet, "
             "which work offline.")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)

@@ -14,10 +14,12 @@ from imgflow.embedders.errors import EmbedderError
 from imgflow.embedders.models.fold import fold_batch_norms
 from imgflow.embedders.models.info import ModelInfo
 
+# model id -> (module with build(weights_path, **arguments), arguments)
+_LITE = "imgflow.embedders.models.efficientnet_lite"
 _BUILDERS = {
-    "inception-v3": "imgflow.embedders.models.inception",
-    "squeezenet": "imgflow.embedders.models.squeezenet",
-    "efficientnet-lite0": "imgflow.embedders.models.efficientnet_lite",
+    "inception-v3": ("imgflow.embedders.models.inception", {}),
+    "squeezenet": ("imgflow.embedders.models.squeezenet", {}),
+    **{f"efficientnet-lite{n}": (_LITE, {"model_id": f"efficientnet-lite{n}"}) for n in (0, 1, 2)},
 }
 
 # Images per batch on a CPU. Measured on 2 cores with two lanes, 4 beat 8
@@ -141,16 +143,36 @@ class Model:
         return out
 
 
-def load(info: ModelInfo, device: str | None = None,
-         weights_path: str | None = None) -> Model:
+def _device(device: str | None) -> str:
     device = choose_device(device)
     if device == "cpu":
         configure_threads()
-    builder = importlib.import_module(_BUILDERS[info.id])
-    network, custom_weights = builder.build(weights_path)
-    fold_batch_norms(network.eval())  # inference only: norms become conv weights
+    return device
+
+
+def _model(info: ModelInfo, network: torch.nn.Module, custom_weights: str | None,
+           device: str) -> Model:
     if custom_weights is not None:
         # other weights give other vectors: keep them apart in the cache
         info = dataclasses.replace(
             info, version=f"{info.version}+w{_file_digest(custom_weights)}")
     return Model(info, network, device)
+
+
+def load(info: ModelInfo, device: str | None = None,
+         weights_path: str | None = None) -> Model:
+    device = _device(device)
+    module, arguments = _BUILDERS[info.id]
+    network, custom_weights = importlib.import_module(module).build(weights_path, **arguments)
+    fold_batch_norms(network.eval())  # inference only: norms become conv weights
+    return _model(info, network, custom_weights, device)
+
+
+def load_timm(name: str, device: str | None = None, weights_path: str | None = None) -> Model:
+    """timm's model ``name`` (see timm_models). Its batch norms are not folded:
+    fold_batch_norms relies on a layer order checked for our own models only."""
+    from imgflow.embedders.models.timm_models import build
+
+    device = _device(device)
+    network, info, custom_weights = build(name, weights_path)
+    return _model(info, network, custom_weights, device)

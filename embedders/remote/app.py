@@ -34,6 +34,8 @@ class Settings:
     max_images: int = 64             # images per request
     max_body_bytes: int = 64 << 20   # request body
     max_concurrent: int = 32         # embed requests in progress at once
+    read_timeout: float = 30.0       # seconds the body may pause between reads
+    body_timeout: float = 120.0      # seconds for the whole request body
     retry_after: int = 1             # seconds, sent with 503
     max_batch: int | None = None     # images per model call (None: model.batch_size)
     batch_wait: float = 0.005        # seconds to wait for a fuller batch
@@ -53,9 +55,13 @@ class HTTPError(Exception):
 
 def _model_entry(model) -> dict:
     info = model.info
-    return {"id": info.id, "name": info.name, "width": int(info.width),
-            "input_size": [int(info.input_size[0]), int(info.input_size[1])],
-            "version": str(info.version)}
+    entry = {"id": info.id, "name": info.name, "width": int(info.width),
+             "input_size": [int(info.input_size[0]), int(info.input_size[1])],
+             "version": str(info.version)}
+    if info.id.startswith("timm:"):
+        # clients know the listed models; a timm model's fitting comes from the server
+        entry["preprocess"] = wire.preprocess_entry(info)
+    return entry
 
 
 class EmbedService:
@@ -99,12 +105,41 @@ class EmbedService:
             except ValueError:
                 raise HTTPError(400, "bad_request", "invalid Content-Length") from None
         chunks, size = [], 0
-        async for chunk in request.stream():
+        async for chunk in self._timed_stream(request):
             size += len(chunk)
             if size > limit:
                 raise too_big
             chunks.append(chunk)
         return b"".join(chunks)
+
+    async def _timed_stream(self, request: Request):
+        """request.stream(), with a deadline per read and for the whole body.
+
+        A client that sends its body slowly holds only its own connection: a
+        body that pauses longer than read_timeout, or takes longer than
+        body_timeout in all, is answered 408 and its connection closed.
+        """
+        s = self.settings
+        loop = asyncio.get_running_loop()
+        end = loop.time() + s.body_timeout
+        stream = request.stream().__aiter__()
+        while True:
+            left = end - loop.time()
+            wait = min(s.read_timeout, left)
+            try:
+                if wait <= 0:
+                    raise asyncio.TimeoutError
+                chunk = await asyncio.wait_for(stream.__anext__(), wait)
+            except StopAsyncIteration:
+                return
+            except asyncio.TimeoutError:
+                whole = wait < s.read_timeout
+                raise HTTPError(
+                    408, "body_timeout" if whole else "read_timeout",
+                    f"the request body did not arrive within {s.body_timeout:g} s"
+                    if whole else f"the request body paused for more than "
+                    f"{s.read_timeout:g} s", {"Connection": "close"}) from None
+            yield chunk
 
     def decode(self, body: bytes, size: tuple[int, int]):
         """Parse a request body; return (images (n,H,W,3), ok indices, errors)."""
@@ -163,6 +198,9 @@ class EmbedService:
         if ctype != wire.IMAGES_TYPE:
             raise HTTPError(415, "unsupported_media_type",
                             f"send images as {wire.IMAGES_TYPE}")
+        # a request counts as in progress only once its body has arrived, so
+        # clients that send slowly cannot take every place
+        body = await self.read_body(request)
         if self.in_flight >= self.settings.max_concurrent:
             raise HTTPError(503, "busy",
                             f"server is busy ({self.in_flight} requests in "
@@ -170,7 +208,6 @@ class EmbedService:
                             {"Retry-After": str(self.settings.retry_after)})
         self.in_flight += 1
         try:
-            body = await self.read_body(request)
             n, images, ok, errors = await asyncio.to_thread(
                 self.decode, body, tuple(model.info.input_size))
             request.state.n_images = n

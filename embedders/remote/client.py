@@ -31,8 +31,8 @@ import numpy as np
 import requests
 
 from imgflow.embedders.errors import EmbedderError, EmbeddingCancelled
-from imgflow.embedders.models import MODELS
-from imgflow.embedders.remote import wire
+from imgflow.embedders.models import MODELS, is_timm
+from imgflow.embedders.remote import replies, wire
 from imgflow.embedders.remote.servers import Endpoint, ServerPool
 
 log = logging.getLogger("imgflow.embedders.remote.client")
@@ -97,9 +97,9 @@ class RemoteModel:
         urls = [urls] if isinstance(urls, str) else list(urls)
         if not urls:
             raise EmbedderError("Give at least one embedding server address")
-        if model_id not in MODELS:
+        if model_id not in MODELS and not is_timm(model_id):
             raise EmbedderError(f"Unknown model '{model_id}'; known models: "
-                                f"{', '.join(MODELS)}")
+                                f"{', '.join(MODELS)}, or timm:NAME")
         if encoding not in wire.ENCODINGS:
             raise ValueError(f"encoding must be one of {wire.ENCODINGS}")
         self.urls = list(dict.fromkeys(normalize_url(u) for u in urls))
@@ -117,7 +117,8 @@ class RemoteModel:
         self._cancel = threading.Event()
         self._pool = ServerPool(self.urls, token, pool_size=self.concurrency,
                                 cooldown=cooldown)
-        self._local = MODELS[model_id]
+        # a timm model's info comes from the first server that describes it
+        self._local = MODELS.get(model_id)
         self.info = self._local
         self._version = None
         self._max_images = images_per_request
@@ -145,7 +146,10 @@ class RemoteModel:
         Raises _Unreachable, or EmbedderError for a problem retrying can't fix.
         """
         try:
-            resp = ep.session.get(f"{ep.url}/v1/models", timeout=self.timeout)
+            resp = ep.session.get(f"{ep.url}/v1/models", timeout=self.timeout,
+                                  stream=True)
+            replies.read_bounded(resp, replies.MAX_LISTING_BYTES, ep.url,
+                                 "the model list")
         except requests.RequestException as exc:
             raise _Unreachable(_reason(exc)) from None
         if resp.status_code >= 500 or resp.status_code == 429:
@@ -166,6 +170,11 @@ class RemoteModel:
                 f"'{self.model_id}'; it offers: {', '.join(offered) or 'nothing'}. "
                 f"Start it with --model {self.model_id}, or choose one of those.")
         local = self._local
+        if local is None:
+            try:
+                local = self._local = wire.info_from_entry(entry)
+            except wire.WireError as exc:
+                raise EmbedderError(f"The embedding server at {ep.url}: {exc}") from None
         if (entry.get("width") != local.width
                 or tuple(entry.get("input_size", ())) != tuple(local.input_size)):
             raise EmbedderError(
@@ -316,7 +325,10 @@ class RemoteModel:
                     self._describe(ep)
                 self._count("requests")
                 resp = ep.session.post(ep.url + path, data=body, headers=headers,
-                                       timeout=self.timeout)
+                                       timeout=self.timeout, stream=True)
+                replies.read_bounded(resp, replies.embed_reply_limit(
+                    resp.status_code, len(chunk), self.info.width), ep.url,
+                    f"{len(chunk)} images")
                 if resp.status_code >= 500 and resp.status_code != 503:
                     _, message = _server_message(resp)
                     raise _Unreachable(f"HTTP {resp.status_code} {message}".strip())

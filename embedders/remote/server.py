@@ -56,17 +56,21 @@ def read_token(path) -> str:
     return token
 
 
-def _load_models(model_ids: list[str], device: str | None) -> dict:
-    from imgflow.embedders.models import MODELS, load_model
+def _load_models(model_ids: list[str], device: str | None, weights: str | None = None) -> dict:
+    """Load and warm up each model; ``weights`` is a state dict file for the one timm model."""
+    from imgflow.embedders.models import MODELS, is_timm, load_model
     import numpy as np
 
+    model_ids = list(dict.fromkeys(model_ids))
+    if weights is not None and sum(map(is_timm, model_ids)) != 1:
+        raise EmbedderError("--weights needs exactly one --model timm:NAME to load them into")
     models = {}
-    for mid in dict.fromkeys(model_ids):
-        if mid not in MODELS:
+    for mid in model_ids:
+        if mid not in MODELS and not is_timm(mid):
             raise EmbedderError(f"Unknown model {mid!r}; available models: "
-                                f"{', '.join(MODELS)}")
+                                f"{', '.join(MODELS)}, or timm:NAME for any model timm knows")
         try:
-            model = load_model(mid, device=device)
+            model = load_model(mid, device=device, weights_path=weights if is_timm(mid) else None)
             h, w = model.info.input_size
             out = model.embed(np.zeros((1, h, w, 3), np.uint8))  # warm-up
         except EmbedderError:
@@ -108,10 +112,13 @@ def _configure_logging(level: str) -> None:
 
 
 def serve(models: list[str], host: str = "127.0.0.1", port: int = DEFAULT_PORT,
-          token_file=None, device: str | None = None, *, max_images: int = 64,
+          token_file=None, device: str | None = None, *, weights: str | None = None,
+          max_images: int = 64,
           max_body_mb: float | None = None, max_concurrent: int = 32,
           batch_size: int | None = None, batch_wait_ms: float = 5.0, retry_after: int = 1,
-          graceful_timeout: float = 30.0, log_level: str = "info") -> None:
+          graceful_timeout: float = 30.0, log_level: str = "info",
+          header_timeout: float = 10.0, read_timeout: float = 30.0,
+          body_timeout: float = 120.0, max_connections_per_client: int = 64) -> None:
     """Serve ``models`` until SIGTERM/SIGINT; in-flight requests are finished.
 
     Raises EmbedderError (a message for the user) when a model cannot be
@@ -120,6 +127,7 @@ def serve(models: list[str], host: str = "127.0.0.1", port: int = DEFAULT_PORT,
     try:
         import uvicorn
         from imgflow.embedders.remote.app import Settings, build_app
+        from imgflow.embedders.remote.guard import guarded_protocol
     except ImportError as exc:
         raise EmbedderError(
             f"imgflow serve needs Starlette and uvicorn ({exc.name} is missing): "
@@ -127,14 +135,19 @@ def serve(models: list[str], host: str = "127.0.0.1", port: int = DEFAULT_PORT,
     _configure_logging(log_level)
     if not models:
         raise EmbedderError("Give at least one --model to serve")
-    if min(max_images, max_concurrent, batch_size or 1, retry_after) < 1:
-        raise EmbedderError("--max-images, --max-concurrent, --batch-size and "
-                            "--retry-after must be at least 1")
+    if min(max_images, max_concurrent, batch_size or 1, retry_after,
+           max_connections_per_client) < 1:
+        raise EmbedderError("--max-images, --max-concurrent, --batch-size, "
+                            "--retry-after and --max-connections-per-client must "
+                            "be at least 1")
+    if min(header_timeout, read_timeout, body_timeout) <= 0:
+        raise EmbedderError("--header-timeout, --read-timeout and --body-timeout "
+                            "must be more than 0 seconds")
     token = read_token(token_file) if token_file else None
     if token is None and not is_loopback(host):
         log.warning("serving on %s without --token-file: anyone who can reach "
                     "this address can use the server", host)
-    loaded = _load_models(models, device)
+    loaded = _load_models(models, device, weights)
     if max_body_mb is None:
         largest = max(h * w * 3 for h, w in
                       (m.info.input_size for m in loaded.values()))
@@ -143,7 +156,8 @@ def serve(models: list[str], host: str = "127.0.0.1", port: int = DEFAULT_PORT,
         max_body = int(max_body_mb * (1 << 20))
     settings = Settings(token=token, max_images=max_images, max_body_bytes=max_body,
                         max_concurrent=max_concurrent, retry_after=retry_after,
-                        max_batch=batch_size, batch_wait=batch_wait_ms / 1000)
+                        max_batch=batch_size, batch_wait=batch_wait_ms / 1000,
+                        read_timeout=read_timeout, body_timeout=body_timeout)
     sock = _bind(host, port)
     bound_port = sock.getsockname()[1]
     url_host = f"[{host}]" if ":" in host else host
@@ -159,8 +173,12 @@ def serve(models: list[str], host: str = "127.0.0.1", port: int = DEFAULT_PORT,
     config = uvicorn.Config(
         build_app(loaded, settings), log_config=None, log_level=log_level,
         access_log=False, timeout_graceful_shutdown=graceful_timeout,
-        # a safety net against connection floods (idle pooled connections
-        # count too); the app's own limit (503 + Retry-After) applies first
+        # unfinished headers are closed, and one client cannot hold more than
+        # its share of connections (guard.py)
+        http=guarded_protocol(header_timeout, max_connections_per_client),
+        # a last safety net against floods from many clients (idle pooled
+        # connections count too); the app's own limit (503 + Retry-After)
+        # applies first
         limit_concurrency=max(1024, max_concurrent * 8), timeout_keep_alive=30)
     # uvicorn shuts down gracefully on SIGTERM/SIGINT and then raises the
     # signal again; a no-op handler meanwhile lets serve() return normally.
@@ -181,7 +199,11 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     """Add the ``imgflow serve`` options to ``parser``."""
     parser.add_argument("--model", dest="models", action="append", required=True,
                         metavar="ID", help="model to serve (repeat for several), "
-                        "e.g. inception-v3, squeezenet, efficientnet-lite0")
+                        "e.g. inception-v3, squeezenet, efficientnet-lite1, or timm:NAME "
+                        "for any model timm knows")
+    parser.add_argument("--weights", metavar="FILE",
+                        help="a state dict (torch.save) for the timm:NAME model, instead "
+                        "of timm's downloaded weights")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default: 127.0.0.1, this "
                         "machine only; 0.0.0.0 for all interfaces)")
@@ -208,6 +230,18 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
                        help="seconds clients should wait when the server is busy")
     group.add_argument("--graceful-timeout", type=float, default=30.0,
                        help="seconds to finish in-flight requests on shutdown")
+    group.add_argument("--header-timeout", type=float, default=10.0,
+                       help="seconds a client may take to send a request's "
+                       "headers before its connection is closed (default: 10)")
+    group.add_argument("--read-timeout", type=float, default=30.0,
+                       help="seconds a request body may pause before the "
+                       "server answers 408 (default: 30)")
+    group.add_argument("--body-timeout", type=float, default=120.0,
+                       help="seconds for a whole request body before the "
+                       "server answers 408 (default: 120)")
+    group.add_argument("--max-connections-per-client", type=int, default=64,
+                       help="open connections from one client address; more "
+                       "are closed at once (default: 64)")
     group.add_argument("--log-level", default="info",
                        choices=["debug", "info", "warning", "error"])
     return parser
@@ -217,11 +251,14 @@ def serve_from_args(args: argparse.Namespace) -> int:
     """Run :func:`serve` with parsed options; return the exit status."""
     try:
         serve(args.models, host=args.host, port=args.port,
-              token_file=args.token_file, device=args.device,
+              token_file=args.token_file, device=args.device, weights=args.weights,
               max_images=args.max_images, max_body_mb=args.max_body_mb,
               max_concurrent=args.max_concurrent, batch_size=args.batch_size,
               batch_wait_ms=args.batch_wait_ms, retry_after=args.retry_after,
-              graceful_timeout=args.graceful_timeout, log_level=args.log_level)
+              graceful_timeout=args.graceful_timeout, log_level=args.log_level,
+              header_timeout=args.header_timeout, read_timeout=args.read_timeout,
+              body_timeout=args.body_timeout,
+              max_connections_per_client=args.max_connections_per_client)
     except EmbedderError as exc:
         print(f"imgflow serve: error: {exc}", file=sys.stderr)
         return 2

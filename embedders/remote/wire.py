@@ -64,8 +64,11 @@ def unpack_frame(body: bytes) -> tuple[dict, memoryview]:
         raise WireError("frame header length is out of range")
     try:
         header = json.loads(bytes(body[_PREFIX.size:_PREFIX.size + n]))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise WireError(f"frame header is not valid JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:
+        # ValueError covers bad UTF-8, bad JSON and numbers too long to convert;
+        # RecursionError, arrays nested too deep: all the client's fault (400)
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
+        raise WireError(f"frame header is not valid JSON: {reason}") from None
     if not isinstance(header, dict):
         raise WireError("frame header must be a JSON object")
     return header, memoryview(body)[_PREFIX.size + n:]
@@ -177,3 +180,37 @@ def decode_embeddings(body: bytes) -> tuple[dict, np.ndarray, dict[int, str]]:
         raise WireError("response payload does not match its header")
     vectors = np.frombuffer(payload, dtype="<f4").reshape(count, width)
     return header, vectors.astype(np.float32), errors
+
+
+# -- how a timm model fits images (in GET /v1/models) ----------------------
+
+def preprocess_entry(info) -> dict:
+    """What a client needs to prepare images for a model it does not know itself."""
+    return {"resize": info.resize, "crop_fraction": float(info.crop_fraction),
+            "resample": info.resample, "mean": [float(m) for m in info.mean],
+            "std": [float(s) for s in info.std]}
+
+
+def info_from_entry(entry: dict):
+    """A ModelInfo from a server's listing entry with "preprocess"; WireError if malformed."""
+    from imgflow.embedders.models.info import ModelInfo
+
+    try:
+        pre = entry["preprocess"]
+        height, width = (int(v) for v in entry["input_size"])
+        info = ModelInfo(
+            id=str(entry["id"]), name=str(entry.get("name") or entry["id"]),
+            width=int(entry["width"]), input_size=(height, width), needs_network=True,
+            version=str(entry["version"]), description="served by an imgflow server",
+            resize=str(pre["resize"]), crop_fraction=float(pre["crop_fraction"]),
+            resample=str(pre["resample"]),
+            mean=tuple(float(m) for m in pre["mean"]), std=tuple(float(s) for s in pre["std"]))
+    except (KeyError, TypeError, ValueError):
+        raise WireError("the server's model entry lacks how to prepare images") from None
+    # the values come from the network: only what prepare() and embed() can use
+    if not (info.resize in ("crop", "stretch") and info.resample in ("bilinear", "bicubic", "lanczos")
+            and 0.1 <= info.crop_fraction <= 1.0 and len(info.mean) == len(info.std) == 3
+            and min(info.std) > 0 and 8 <= min(info.input_size) and max(info.input_size) <= 2048
+            and 0 < info.width <= 1 << 16):
+        raise WireError("the server's model entry has preprocessing this imgflow cannot use")
+    return info

@@ -19,6 +19,15 @@ finishes its expensive step leaves it for the next, and widget authors need no
 locks.  Changes made while the cancelled run finishes are coalesced into one
 next run.
 
+Apply control: with ``manual_apply`` (the canvas), a node whose widget has
+``apply_control`` and whose ``auto_apply`` is off is held: a change to its
+settings or inputs does not run it but marks it pending (``NodeState.
+pending_apply``; its outputs stay those of its last run, and nothing waits for
+it) until ``apply`` or turning ``auto_apply`` back on.  A run already going
+when a change arrives finishes (the user asked for it) and the node stays
+pending.  Without ``manual_apply`` (headless runs, scripts, tests) every node
+applies.
+
 The engine never touches Qt.  Everything except the widget's compute runs on
 one thread (the "owner"): results come back through ``post``, which the GUI
 maps onto the Qt event loop and which, headless, is a queue drained by
@@ -53,8 +62,10 @@ class _Run:
 
 class Engine:
     def __init__(self, workflow: Workflow, post: Callable[[Callable[[], None]], None] | None = None,
-                 max_workers: int = 4, workflow_path: str | Path | None = None):
+                 max_workers: int = 4, workflow_path: str | Path | None = None,
+                 manual_apply: bool = False):
         self.workflow = workflow
+        self.manual_apply = manual_apply
         self.workflow_path = Path(workflow_path) if workflow_path else None
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._post = post or self._queue.put
@@ -62,6 +73,7 @@ class Engine:
         self._states: dict[int, NodeState] = {}
         self._instances: dict[int, Any] = {}
         self._dirty: set[int] = set()
+        self._pending: set[int] = set()        # held nodes whose changes wait for apply()
         self._running: dict[int, _Run] = {}    # the current run of a node
         self._busy: dict[int, int] = {}        # node -> token of the compute its object runs
         self._tokens = 0
@@ -98,8 +110,32 @@ class Engine:
             self._schedule()
 
     def invalidate(self, node_id: int) -> None:
-        """Recompute this node (and, after it, what it feeds)."""
-        self._mark_dirty(node_id)
+        """Recompute this node (and, after it, what it feeds): the user asked, so even a held node runs."""
+        self._run_now(node_id)
+
+    def apply(self, node_id: int) -> bool:
+        """Run a node's pending changes (the Apply button); False when none were pending."""
+        if node_id not in self._pending:
+            return False
+        self._run_now(node_id)
+        return True
+
+    def _run_now(self, node_id: int) -> None:
+        if node_id in self._pending:
+            self._pending.discard(node_id)
+            self.state(node_id).pending_apply = False
+        self._mark_dirty(node_id, held=False)
+
+    def is_pending(self, node_id: int) -> bool:
+        return node_id in self._pending
+
+    def _held(self, node_id: int) -> bool:
+        """Whether changes to this node wait for Apply."""
+        if not self.manual_apply:
+            return False
+        node = self.workflow.nodes.get(node_id)
+        widget = self.workflow.widget(node) if node is not None else None
+        return widget is not None and widget.apply_control and not node.auto_apply
 
     def cancel(self, node_id: int) -> None:
         run = self._running.pop(node_id, None)
@@ -142,7 +178,11 @@ class Engine:
             return
         if kind in (EventKind.NODE_ADDED, EventKind.SETTINGS_CHANGED):
             self._mark_dirty(item.id)
+        elif kind == EventKind.NODE_CHANGED and "auto_apply" in event.changed:
+            if item.auto_apply:
+                self.apply(item.id)      # turned back on: what waited runs now
         elif kind == EventKind.NODE_REMOVED:
+            self._pending.discard(item.id)
             run = self._running.pop(item.id, None)
             if run:
                 run.ctx.cancel()
@@ -161,7 +201,11 @@ class Engine:
         return bool(names) and widget is not None and all(
             widget.setting(name).view_only for name in names)
 
-    def _mark_dirty(self, node_id: int) -> None:
+    def _mark_dirty(self, node_id: int, held: bool = True) -> None:
+        """The node must run again; a held node (unless ``held`` is False) waits for Apply."""
+        if held and node_id not in self._dirty and self._held(node_id):
+            self._hold(node_id)
+            return
         run = self._running.pop(node_id, None)
         if run is not None:
             run.ctx.cancel()      # a new input cancels the old run
@@ -170,6 +214,14 @@ class Engine:
         state.status, state.progress = Status.WAITING, None
         self._notify(node_id)
         self._schedule()
+
+    def _hold(self, node_id: int) -> None:
+        """A change to a held node: remembered until Apply; a run going on finishes."""
+        self._pending.add(node_id)
+        state = self.state(node_id)
+        if not state.pending_apply:
+            state.pending_apply = True
+            self._notify(node_id)
 
     def _schedule(self) -> None:
         if not self._step_posted:
@@ -266,6 +318,7 @@ class Engine:
 
     def _set_result(self, node_id: int, new: NodeState) -> None:
         """Store a node's new state and mark what it feeds (through enabled links) as dirty."""
+        new.pending_apply = node_id in self._pending
         self._states[node_id] = new
         self._notify(node_id)
         for child in sorted(self.workflow.graph().children.get(node_id, ())):

@@ -30,6 +30,7 @@ class NodeState:
     outputs: dict[str, Any] = field(default_factory=dict)
     view: Any = None                  # what the panel shows beyond the outputs
     has_run: bool = False             # data has flowed out of this node
+    pending_apply: bool = False       # changes wait for Apply (outputs are from before them)
 
     @property
     def busy(self) -> bool:

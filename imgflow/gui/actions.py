@@ -60,6 +60,10 @@ def create_actions(w) -> SimpleNamespace:
     a.preferences = _action(w, "Pre&ferences…", w.preferences, K.Preferences,
                             tip="Your settings: the embedding servers you trust")
     a.preferences.setMenuRole(QAction.PreferencesRole)
+    a.widget_help = _action(w, "&Widgets", w.widget_help, K.HelpContents,
+                            tip="The help page of the selected widget (F1)")
+    a.examples = _action(w, "&Examples…", w.show_welcome,
+                         tip="Example workflows and recent files")
     a.about = _action(w, "&About imgflow", w.about)
     return a
 
@@ -90,7 +94,10 @@ def build_menus(w, a: SimpleNamespace) -> QMenu:
     view.addActions([a.toolbox, a.log])
     workflow = bar.addMenu("&Workflow")
     workflow.addActions([a.arrange, a.freeze])
-    bar.addMenu("&Help").addAction(a.about)
+    help_menu = bar.addMenu("&Help")
+    help_menu.addActions([a.widget_help, a.examples])
+    help_menu.addSeparator()
+    help_menu.addAction(a.about)
     return recent
 
 

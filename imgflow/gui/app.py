@@ -78,6 +78,10 @@ def start_app(path: str | None = None):
                 QMessageBox.critical(window, "Cannot open workflow", f"{path} does not exist.")
             else:
                 window.open_path(path)
+        elif not path and not restored:
+            from .welcome import show_at_start
+            if show_at_start():
+                window.show_welcome()
     QTimer.singleShot(0, after_show)
     return window
 

@@ -61,8 +61,10 @@ class InsertFragment(QUndoCommand):
         for old in self.fragment.nodes.values():
             if old.is_placeholder or old.widget_id not in self.wf.registry:
                 continue   # a widget that is not installed cannot be pasted
+            # a node pasted with Apply automatically off waits for Apply from the start
             node = self.wf.add_node(old.widget_id, old.title,
-                                    (old.position[0] + dx, old.position[1] + dy), old.settings)
+                                    (old.position[0] + dx, old.position[1] + dy), old.settings,
+                                    auto_apply=old.auto_apply)
             self.wf.set_panel_state(node, old.panel_state)
             new_ids[old.id] = node
             self.nodes.append(node)
@@ -221,6 +223,18 @@ class SetSettings(QUndoCommand):
 
     def undo(self) -> None:
         self.wf.set_settings(self.node, self.old)
+
+
+class SetAutoApply(QUndoCommand):
+    def __init__(self, wf: Workflow, node: Node, on: bool):
+        super().__init__(f"Apply automatically: {'on' if on else 'off'}")
+        self.wf, self.node, self.on = wf, node, on
+
+    def redo(self) -> None:
+        self.wf.set_auto_apply(self.node, self.on)
+
+    def undo(self) -> None:
+        self.wf.set_auto_apply(self.node, not self.on)
 
 
 class AddAnnotation(QUndoCommand):

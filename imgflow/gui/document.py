@@ -14,6 +14,7 @@ from PyQt5.QtWidgets import QUndoCommand, QUndoStack
 
 from ..engine import Engine
 from ..workflow import Annotation, Link, Node, Workflow, save
+from ..workflow.links import LinkError, insert_channels
 from . import commands
 from .linking import LinkPlan, plan_link, plan_pair
 from .qtpost import QtPoster
@@ -29,7 +30,8 @@ class Document(QObject):
         self.workflow = workflow
         self.path: Path | None = Path(path) if path else None
         self.poster = QtPoster(self)
-        self.engine = Engine(workflow, post=self.poster, workflow_path=self.path)
+        self.engine = Engine(workflow, post=self.poster, workflow_path=self.path,
+                             manual_apply=True)   # "Apply automatically" off holds a node
         self.undo_stack = QUndoStack(self)
         # A restored recovery file holds work never saved: modified until saved.
         self._recovered = recovered
@@ -113,6 +115,17 @@ class Document(QObject):
         if any(node.settings.get(k) != v for k, v in changes.items()):
             self.push(commands.SetSettings(self.workflow, node, changes, label))
 
+    def reset_settings(self, node: Node) -> None:
+        """Every setting of the node back to its default: one undo step."""
+        changes = self.workflow.reset_changes(node)
+        if changes:
+            self.push(commands.SetSettings(self.workflow, node, changes,
+                                           f"Reset settings of {node.title}"))
+
+    def set_auto_apply(self, node: Node, on: bool) -> None:
+        if node.auto_apply != on:
+            self.push(commands.SetAutoApply(self.workflow, node, on))
+
     def add_annotation(self, kind: str, geometry, text: str = "", style=None) -> Annotation:
         command = commands.AddAnnotation(self.workflow, kind, geometry, text, style)
         self.push(command)
@@ -127,6 +140,27 @@ class Document(QObject):
         command = commands.InsertFragment(self.workflow, fragment, offset, text)
         self.push(command)
         return command
+
+    def insert_into_link(self, link: Link, widget_id: str, position) -> Node | LinkError:
+        """A new node put into a link (source -> new -> sink), as one undo step; or why not."""
+        widget = self.workflow.registry.get(widget_id)
+        channels = insert_channels(self.workflow, link, widget)
+        if isinstance(channels, LinkError):
+            return channels
+        (out, new_in), (new_out, inp) = channels
+        self.undo_stack.beginMacro(f"Insert {widget.name}")
+        try:
+            node = self.add_node(widget_id, position)
+            self.push(commands.RemoveItems(self.workflow, links=[link]))
+            # the links' own rule checks them again as they are made (wf.add_link)
+            for args in ((link.source, out, node.id, new_in), (node.id, new_out, link.sink, inp)):
+                added = commands.AddLink(self.workflow, *args)
+                self.push(added)
+                if not link.enabled:      # a disabled link stays disabled, both halves
+                    self.push(commands.SetLinkEnabled(self.workflow, added.link, False))
+        finally:
+            self.undo_stack.endMacro()
+        return node
 
     def add_and_link(self, widget_id: str, position, source: int | None = None,
                      sink: int | None = None) -> Node:

@@ -20,14 +20,14 @@ GENERIC = "category-other.svg"
 
 @lru_cache(maxsize=1)
 def icons_dir() -> Path:
-    try:   # an installed wheel ships the icons as package data
-        from importlib.resources import files
-        installed = Path(str(files("imgflow.icons")))
-        if installed.is_dir():
-            return installed
-    except (ImportError, ModuleNotFoundError, TypeError):
-        pass
-    return Path(__file__).resolve().parents[2] / "icons"   # a source checkout
+    # An installed wheel has imgflow/icons/ (package data); a source checkout has icons/
+    # beside imgflow/.  (importlib.resources hands a folder without __init__.py over as a
+    # MultiplexedPath, whose str() is no path: the installed icons were never found.)
+    imgflow_dir = Path(__file__).resolve().parents[1]
+    for folder in (imgflow_dir / "icons", imgflow_dir.parent / "icons"):
+        if folder.is_dir():
+            return folder
+    return imgflow_dir / "icons"
 
 
 def category_slug(category: str) -> str:

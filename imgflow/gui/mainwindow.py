@@ -21,6 +21,7 @@ from .autosave import Autosave
 from .canvas_ops import CanvasOps
 from .channels_dialog import choose_channels
 from .document import Document
+from .help_window import show_widget_help
 from .icons import app_icon
 from .panels import PanelWindows
 from .preferences import show_preferences
@@ -29,6 +30,7 @@ from .scene import CanvasScene
 from .toolbox import Toolbox
 from .trust_prompt import confirm_servers
 from .view import CanvasView
+from .welcome import WelcomeDialog
 
 FILE_FILTER = "imgflow workflows (*.imgflow);;All files (*)"
 MAX_RECENT = 8
@@ -278,6 +280,45 @@ class MainWindow(QMainWindow):
             if widget is not None and widget.sends_to(node.settings) \
                     and engine.state(node.id).status == ERROR:
                 engine.invalidate(node.id)
+
+    # -- learning: help pages and examples -----------------------------------------
+    def widget_help(self) -> None:
+        """The page of the widget chosen in the toolbox (when it has focus) or of the selected
+        node's widget; the first widget's when there is neither."""
+        widget_id = None
+        if self.toolbox.tree.hasFocus():
+            index = self.toolbox.proxy.mapToSource(self.toolbox.tree.currentIndex())
+            widget = self.toolbox.model.widget_at(index)
+            widget_id = widget.id if widget is not None else None
+        if widget_id is None:
+            selected = [n for n in self.scene.selected_nodes() if n.widget_id in self.registry]
+            widget_id = selected[0].widget_id if selected else None
+        show_widget_help(self.registry, widget_id, self)
+
+    def show_welcome(self) -> WelcomeDialog:
+        from ..example_workflows import list_examples
+        dialog = WelcomeDialog(list_examples(), self.recent_files(), self.registry, self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.example_chosen.connect(self.open_example)
+        dialog.recent_chosen.connect(self.open_path)
+        dialog.new_requested.connect(self.new_workflow)
+        dialog.open_requested.connect(self.open_workflow)
+        dialog.show()
+        return dialog
+
+    def open_example(self, path: str | Path) -> bool:
+        """An example as an untitled workflow: saving asks where, the bundled file stays."""
+        try:
+            workflow = load(path, self.registry)
+        except WorkflowFileError as exc:
+            QMessageBox.critical(self, "Cannot open the example", str(exc))
+            return False
+        if not self.maybe_save():
+            return False
+        self.set_document(Document(workflow))
+        self.statusBar().showMessage(f"Example: {workflow.title or Path(path).stem} "
+                                     f"(save it to keep your changes)", 8000)
+        return True
 
     def about(self) -> None:
         QMessageBox.about(self, "About imgflow",

@@ -200,6 +200,10 @@ class NodeItem(QGraphicsObject):
         """A one-line summary (state.info, e.g. "48 images") under the title."""
         metrics = QFontMetricsF(self.info_label.font())
         text = self.state.info if self.state.status in FINISHED else ""
+        if self.state.pending_apply:
+            text = "Not applied yet"
+        self.info_label.setBrush(style.PENDING_COLOR if self.state.pending_apply
+                                 else style.MUTED_TEXT)
         self.info_label.setText(metrics.elidedText(text, Qt.ElideRight, style.TITLE_WIDTH))
         width = self.info_label.boundingRect().width()
         self.info_label.setPos(-width / 2, self.title.pos().y() + self.title.boundingRect().height() - 4)
@@ -240,6 +244,9 @@ class NodeItem(QGraphicsObject):
             lines.append("Waiting for the widgets before it.")
         elif self.state.message and status != ERROR:
             lines.append(html.escape(self.state.message))
+        if self.state.pending_apply:
+            lines.append("<span style='color:#c0392b'>Settings or inputs changed: open the "
+                         "widget and press Apply (Apply automatically is off).</span>")
         if self.state.info:
             lines.append(html.escape(self.state.info))
         self.setToolTip("<br>".join(lines))
@@ -315,6 +322,10 @@ class NodeItem(QGraphicsObject):
             painter.setPen(QPen(style.ERROR_COLOR, 2))
             painter.setBrush(Qt.NoBrush)
             painter.drawEllipse(ring)
+        if self.state.pending_apply and status != RUNNING:
+            painter.setPen(QPen(style.PENDING_COLOR, 2.5, Qt.DashLine))
+            painter.setBrush(Qt.NoBrush)
+            painter.drawEllipse(body.adjusted(-5, -5, 5, 5))
 
     def _paint_anchor(self, painter: QPainter, kind: str) -> None:
         center = self.anchor_local(kind)

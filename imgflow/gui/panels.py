@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PyQt5.QtCore import QEvent, QObject, Qt
+from PyQt5.QtCore import QEvent, QObject, QRect, QSize, Qt
+from PyQt5.QtGui import QGuiApplication
 from PyQt5.QtWidgets import QMessageBox, QWidget
 
 from ..engine import NodeState
@@ -21,6 +22,18 @@ from .panel import PanelHost, WidgetPanel, load_panel_class
 GEOMETRY_KEY = "geometry"
 
 
+def available_area(near: QWidget) -> QRect:
+    """The screen area (less task bars) of the screen the canvas window is on."""
+    screen = near.screen() if near is not None else None
+    screen = screen or QGuiApplication.primaryScreen()
+    return screen.availableGeometry() if screen is not None else QRect(0, 0, 1280, 800)
+
+
+def fit_on_screen(size: QSize, area: QRect) -> QSize:
+    """A window size no larger than the screen (less room for its frame)."""
+    return size.boundedTo(QSize(area.width() - 40, area.height() - 60))
+
+
 class CanvasPanelHost(PanelHost):
     """A host whose setting changes are undoable and whose panel hooks cannot crash the app."""
 
@@ -31,8 +44,15 @@ class CanvasPanelHost(PanelHost):
     def apply_settings(self, changes: dict[str, Any], label: str) -> None:
         self.document.set_settings(self.node, changes, label)
 
+    def reset_settings(self) -> None:
+        self.document.reset_settings(self.node)
+
+    def set_auto_apply(self, on: bool) -> None:
+        self.document.set_auto_apply(self.node, on)
+
     def attach(self, panel: WidgetPanel) -> WidgetPanel:
         self.panel = panel
+        self._guard("adding its buttons", panel.add_bar)
         self._guard("showing its settings", panel.show_settings)
         self._guard("showing its data", panel.state_changed, self.engine.state(self.node.id))
         return panel
@@ -91,7 +111,7 @@ class PanelWindows(QObject):
         if isinstance(geometry, str) and geometry:
             panel.restore_geometry(geometry)
         else:
-            panel.resize(panel.sizeHint().expandedTo(panel.minimumSizeHint()))
+            panel.resize(fit_on_screen(panel.comfortable_size(), available_area(self.parent_window)))
         panel.show()
         panel.raise_()
         return panel

@@ -6,12 +6,12 @@ tokens are typed or read from a file here and never shown again.
 from __future__ import annotations
 
 from PyQt5.QtCore import Qt
-from PyQt5.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QFileDialog,
+from PyQt5.QtWidgets import (QAbstractItemView, QCheckBox, QDialog, QDialogButtonBox, QFileDialog,
                              QHBoxLayout, QHeaderView, QInputDialog, QLabel, QLineEdit,
                              QPushButton, QTableWidget, QTableWidgetItem, QTabWidget,
                              QVBoxLayout, QWidget)
 
-from .. import trusted_servers
+from .. import trusted_servers, user_settings
 from ..user_settings import UserSettingsError, settings_path
 
 EXPLANATION = ("Your images are sent only to the servers listed here. A workflow that names "
@@ -151,6 +151,36 @@ class ServersPage(QWidget):
             self.table.selectRow(self.urls().index(url))
 
 
+class NetworkPage(QWidget):
+    """Whether images named by URL may come from the user's own network."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.allow_private = QCheckBox(
+            "Allow images from private and local network addresses", self)
+        self.allow_private.setToolTip(
+            "Off: a URL in a workflow cannot reach services inside your network "
+            "(127.0.0.1, 192.168.x.x, 10.x.x.x, …).")
+        self.problem = QLabel(self, wordWrap=True)
+        self.problem.setStyleSheet("color: #b00020;")
+        try:
+            self.allow_private.setChecked(user_settings.private_urls_allowed())
+        except UserSettingsError as exc:
+            self.problem.setText(str(exc))
+        self.allow_private.toggled.connect(self._toggled)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.allow_private)
+        layout.addWidget(self.problem)
+        layout.addStretch(1)
+
+    def _toggled(self, on: bool) -> None:
+        try:
+            user_settings.allow_private_urls(on)
+            self.problem.clear()
+        except UserSettingsError as exc:
+            self.problem.setText(str(exc))
+
+
 class PreferencesDialog(QDialog):
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -158,6 +188,8 @@ class PreferencesDialog(QDialog):
         self.tabs = QTabWidget(self)
         self.servers = ServersPage(self)
         self.tabs.addTab(self.servers, "Embedding Servers")
+        self.network = NetworkPage(self)
+        self.tabs.addTab(self.network, "Network")
         buttons = QDialogButtonBox(QDialogButtonBox.Close, self)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

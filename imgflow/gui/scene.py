@@ -15,7 +15,7 @@ from PyQt5.QtWidgets import QGraphicsScene, QMenu
 
 from ..engine import NodeState
 from ..workflow import Event, Node
-from ..workflow.links import widgets_fit
+from ..workflow.links import LinkError, insert_channels, widgets_fit
 from . import style
 from .annotation_items import ArrowAnnotationItem, TextAnnotationItem
 from .document import Document
@@ -136,6 +136,17 @@ class CanvasScene(QGraphicsScene):
                 return item
         return None
 
+    def link_item_at(self, pos: QPointF) -> LinkItem | None:
+        """The link under pos (its curve or its label), unless a node lies above it."""
+        for item in self.items(pos):
+            while item.parentItem() is not None:
+                item = item.parentItem()
+            if isinstance(item, NodeItem):
+                return None
+            if isinstance(item, LinkItem):
+                return item
+        return None
+
     def selected_nodes(self) -> list[Node]:
         return [i.node for i in self.selectedItems() if isinstance(i, NodeItem)]
 
@@ -237,6 +248,7 @@ class CanvasScene(QGraphicsScene):
             node = node_item.node
             menu.addAction("Open", lambda: self.node_open_requested.emit(node))
             menu.addAction("Rename", node_item.title.start_edit)
+            self._add_node_settings_actions(menu, node)
             menu.addSeparator()
             menu.addAction("Remove", lambda: self.document.remove([node]))
         elif isinstance(item, LinkItem):
@@ -246,12 +258,22 @@ class CanvasScene(QGraphicsScene):
             enabled.setChecked(link.enabled)
             enabled.toggled.connect(lambda on: self.document.set_link_enabled(link, on))
             menu.addAction("Edit Links…", lambda: self.edit_links(link.source, link.sink))
+            where = event.scenePos()
+            menu.addAction("Insert Widget…", lambda: self.offer_widget_for_link(link, where))
             menu.addSeparator()
             menu.addAction("Remove", lambda: self.document.remove(links=[link]))
         else:
             self.canvas_menu_requested.emit(event.screenPos())
             return
         menu.exec_(event.screenPos())
+
+    def _add_node_settings_actions(self, menu: QMenu, node: Node) -> None:
+        """Reset Settings (when any differs from its default) and Apply (when changes wait)."""
+        reset = menu.addAction("Reset Settings", lambda: self.document.reset_settings(node))
+        reset.setEnabled(bool(self.document.workflow.reset_changes(node)))
+        engine = self.document.engine
+        if engine.is_pending(node.id):
+            menu.addAction("Apply", lambda: engine.apply(node.id))
 
     # -- requests from items and gestures ---------------------------------------
     def rename_requested(self, item: NodeItem, title: str) -> None:
@@ -289,6 +311,25 @@ class CanvasScene(QGraphicsScene):
         node = self.document.add_node(widget.id, (pos.x(), pos.y()))
         self.select_nodes([node.id])
         return node
+
+    def offer_widget_for_link(self, link, pos: QPointF) -> None:
+        """Insert Widget… on a link: offer only widgets that fit between its ends."""
+        wf = self.document.workflow
+
+        def fits(widget) -> bool:
+            return not isinstance(insert_channels(wf, link, widget), LinkError)
+        widget = self.widget_chooser(pos, fits, "")
+        if widget is not None and link.id in wf.links:
+            self.insert_into_link(link, widget.id, pos)
+
+    def insert_into_link(self, link, widget_id: str, pos: QPointF) -> Node | None:
+        """Put a new node into a link (one undo step), or say in the status bar why not."""
+        result = self.document.insert_into_link(link, widget_id, (pos.x(), pos.y()))
+        if isinstance(result, LinkError):
+            self.message.emit(str(result))
+            return None
+        self.select_nodes([result.id])
+        return result
 
     def offer_new_widget(self, origin: NodeItem, kind: str, pos: QPointF) -> None:
         """A link dropped on empty canvas: offer only widgets that fit, then add and link."""

@@ -27,6 +27,7 @@ PROGRESS = QColor("#2f7de1")
 WARNING_COLOR = QColor("#e8a317")
 ERROR_COLOR = QColor("#d64541")
 INFO_COLOR = QColor("#2f7de1")
+PENDING_COLOR = QColor("#c0392b")     # changes wait for Apply (same red as the panel's note)
 ANNOTATION_TEXT = QColor("#404040")
 ARROW = QColor("#c0392b")
 

@@ -25,6 +25,7 @@ class CanvasView(QGraphicsView):
         self.setFrameShape(QFrame.NoFrame)
         self.setAcceptDrops(True)
         self.zoom = 1.0
+        self._drop_link = None         # the link a dragged widget would be inserted into
         if scene is not None:
             self.setScene(scene)
 
@@ -82,8 +83,22 @@ class CanvasView(QGraphicsView):
     def dragMoveEvent(self, event) -> None:
         if event.mimeData().hasFormat(WIDGET_MIME):
             event.acceptProposedAction()
+            self._mark_drop_link(self.scene().link_item_at(self.mapToScene(event.pos())))
         else:
             super().dragMoveEvent(event)
+
+    def dragLeaveEvent(self, event) -> None:
+        self._mark_drop_link(None)
+        super().dragLeaveEvent(event)
+
+    def _mark_drop_link(self, item) -> None:
+        """A widget dragged over a link thickens it: dropping there inserts the widget."""
+        if item is not self._drop_link:
+            for link_item, on in ((self._drop_link, False), (item, True)):
+                if link_item is not None and link_item.scene() is not None:
+                    link_item.hovered = on
+                    link_item.update()
+            self._drop_link = item
 
     def dropEvent(self, event) -> None:
         mime = event.mimeData()
@@ -92,8 +107,14 @@ class CanvasView(QGraphicsView):
             return
         widget_id = bytes(mime.data(WIDGET_MIME)).decode("utf-8")
         scene = self.scene()
+        self._mark_drop_link(None)
         if widget_id in scene.document.workflow.registry:
             pos = self.mapToScene(event.pos())
+            link_item = scene.link_item_at(pos)
+            # on a link: put it in between when the channels fit (else just add it, and say why)
+            if link_item is not None and scene.insert_into_link(link_item.link, widget_id, pos):
+                event.acceptProposedAction()
+                return
             node = scene.document.add_node(widget_id, (pos.x(), pos.y()))
             scene.select_nodes([node.id])
             event.acceptProposedAction()

@@ -12,6 +12,7 @@ from PyQt5.QtCore import QMimeData, QSortFilterProxyModel, Qt
 from PyQt5.QtGui import QFont, QStandardItem, QStandardItemModel
 
 from ..registry import Registry
+from ..widget_help import summary
 from .icons import category_icon, widget_icon
 from .view import WIDGET_MIME
 
@@ -24,10 +25,10 @@ def _type_name(t: type) -> str:
 
 
 def widget_tooltip(widget) -> str:
-    """Description, inputs and outputs, for hovering over a widget."""
+    """The one-line description, inputs and outputs, for hovering over a widget."""
     parts = [f"<b>{html.escape(widget.name)}</b>"]
     if widget.description:
-        parts.append(html.escape(widget.description))
+        parts.append(html.escape(summary(widget)))
     for label, channels in (("Inputs", widget.inputs), ("Outputs", widget.outputs)):
         names = ", ".join(f"{html.escape(c.name)} <span style='color:gray'>"
                           f"({_type_name(c.type)})</span>" for c in channels) or "none"

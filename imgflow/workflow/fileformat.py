@@ -75,9 +75,12 @@ def _node_to_json(wf: Workflow, node: Node, folder: Path | None) -> dict:
             value = ([_path_to_json(v, folder) for v in value] if isinstance(value, list)
                      else _path_to_json(value, folder))
         settings[name] = value
-    return {"id": node.id, "widget": node.widget_id, "title": node.title,
-            "position": list(node.position), "settings_version": widget.settings_version,
-            "settings": settings, "panel": node.panel_state}
+    saved = {"id": node.id, "widget": node.widget_id, "title": node.title,
+             "position": list(node.position), "settings_version": widget.settings_version,
+             "settings": settings, "panel": node.panel_state}
+    if not node.auto_apply:      # written only when off: files stay as they were
+        saved["auto_apply"] = False
+    return saved
 
 
 def _path_to_json(value, folder: Path | None):
@@ -251,7 +254,9 @@ class _Reader:
             except SettingError as exc:
                 raise WorkflowFileError(f"{where}: setting '{spec.name}' {exc}") from None
         panel = _opt(raw, "panel", dict, {}, where)
-        return Node(node_id, widget_id, title, position, settings, panel)
+        auto_apply = _opt(raw, "auto_apply", bool, True, where)
+        return Node(node_id, widget_id, title, position, settings, panel,
+                    auto_apply=auto_apply)
 
     def path_from_json(self, value: Any, where: str) -> Any:
         if not isinstance(value, dict):

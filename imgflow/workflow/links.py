@@ -170,3 +170,29 @@ def default_channels(wf: "Workflow", source: int, sink: int) -> tuple[str, str] 
     candidates = [p for p in compatible_channels(wf, source, sink)
                   if check_link(wf, source, p[0], sink, p[1]) is None]
     return candidates[0] if candidates else None
+
+
+def insert_channels(wf: "Workflow", link: "Link", widget: type["Widget"]
+                    ) -> tuple[tuple[str, str], tuple[str, str]] | LinkError:
+    """The channels to rewire ``link`` through a new node of ``widget``, or why it cannot be.
+
+    The new node takes what the link's source sends (on the link's output) and
+    feeds the link's input; default channels are preferred.  Returns
+    ((input of the new node), (output of the new node)) as (source output, new input),
+    (new output, sink input), or the LinkError that says why not.
+    """
+    src, dst = wf.node(link.source), wf.node(link.sink)
+    src_widget, dst_widget = wf.widget(src), wf.widget(dst)
+    if src_widget is None or dst_widget is None:
+        missing = src if src_widget is None else dst
+        return NotInstalled(f"'{missing.title}' is not installed, so it cannot be linked.")
+    out, inp = src_widget.output(link.source_channel), dst_widget.input(link.sink_channel)
+    takes = sorted((i for i in widget.inputs if fits(out, i)), key=lambda i: not i.default)
+    gives = sorted((o for o in widget.outputs if fits(o, inp)), key=lambda o: not o.default)
+    if not takes:
+        return IncompatibleTypes(f"{widget.name} takes nothing like the {_type_name(out.type)} "
+                                 f"that '{src.title}' sends on '{out.name}'.")
+    if not gives:
+        return IncompatibleTypes(f"{widget.name} sends nothing that '{dst.title}' takes on "
+                                 f"'{inp.name}' ({_type_name(inp.type)}).")
+    return (out.name, takes[0].name), (gives[0].name, inp.name)

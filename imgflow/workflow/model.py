@@ -26,6 +26,7 @@ class Node:
     settings: dict[str, Any] = field(default_factory=dict)
     panel_state: dict[str, Any] = field(default_factory=dict)   # window geometry and the like
     placeholder: dict[str, Any] | None = None   # the raw saved node when its widget is missing
+    auto_apply: bool = True      # off: changes wait for Apply (widgets with apply_control)
 
     @property
     def is_placeholder(self) -> bool:
@@ -55,7 +56,7 @@ class EventKind(StrEnum):
     """What changed; str-valued, so listeners may compare with the plain words."""
     NODE_ADDED = "node_added"
     NODE_REMOVED = "node_removed"
-    NODE_CHANGED = "node_changed"           # title or position
+    NODE_CHANGED = "node_changed"           # title, position or auto_apply (then changed names it)
     SETTINGS_CHANGED = "settings_changed"
     LINK_ADDED = "link_added"
     LINK_REMOVED = "link_removed"
@@ -137,7 +138,7 @@ class Workflow:
 
     def add_node(self, widget_id: str, title: str | None = None,
                  position: tuple[float, float] = (0.0, 0.0),
-                 settings: dict[str, Any] | None = None) -> Node:
+                 settings: dict[str, Any] | None = None, auto_apply: bool = True) -> Node:
         widget = self.registry.get(widget_id)
         if widget is None:
             raise KeyError(f"no widget with id {widget_id!r} is installed")
@@ -146,7 +147,8 @@ class Workflow:
             values[name] = widget.setting(name).validate(value)
         node = Node(self._take_id("node"), widget_id,
                     self.unique_title(title or widget.name),
-                    (float(position[0]), float(position[1])), values)
+                    (float(position[0]), float(position[1])), values,
+                    auto_apply=bool(auto_apply))
         return self.insert_node(node)
 
     def insert_node(self, node: Node, links: list[Link] = ()) -> Node:
@@ -192,6 +194,21 @@ class Workflow:
             return
         node.settings = {**node.settings, **validated}
         self._emit(EventKind.SETTINGS_CHANGED, node, changed)
+
+    def reset_changes(self, node: Node | int) -> dict[str, Any]:
+        """The settings that differ from their defaults, with the defaults (for a reset)."""
+        node = self.node(node)
+        widget = self.widget(node)
+        if widget is None:
+            return {}
+        return {k: v for k, v in widget.default_settings().items() if node.settings.get(k) != v}
+
+    def set_auto_apply(self, node: Node | int, on: bool) -> None:
+        """Whether the node's changes run at once (True) or wait for Apply."""
+        node = self.node(node)
+        if node.auto_apply != bool(on):
+            node.auto_apply = bool(on)
+            self._emit(EventKind.NODE_CHANGED, node, ("auto_apply",))
 
     def set_panel_state(self, node: Node | int, state: dict[str, Any]) -> None:
         self.node(node).panel_state = copy.deepcopy(state)

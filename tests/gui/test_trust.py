@@ -166,3 +166,17 @@ def test_pasting_widgets_that_name_an_untrusted_server_asks_too(real_window, ans
     assert [t for _, t in answers.asked if "http://paste.example:8750: allow?" in t]
     assert len(real_window.document.workflow.nodes) == 1     # pasted, and stopped
     assert not trusted_servers.is_trusted("http://paste.example:8750")
+
+
+def test_preferences_network_page_keeps_the_private_address_switch(qtbot):
+    dialog = PreferencesDialog()
+    qtbot.addWidget(dialog)
+    box = dialog.network.allow_private
+    assert not box.isChecked() and not user_settings.private_urls_allowed()
+    box.click()
+    assert user_settings.private_urls_allowed()
+    again = PreferencesDialog()            # a new dialog reads what was saved
+    qtbot.addWidget(again)
+    assert again.network.allow_private.isChecked()
+    again.network.allow_private.click()
+    assert not user_settings.private_urls_allowed()

@@ -9,7 +9,8 @@ from scipy.stats import rankdata
 from imgflow.api import Cancelled, Context, WidgetError
 from imgflow.data import Column, Table
 from imgflow.widgets.common import memory
-from imgflow.widgets.distances import Distances, metrics
+from imgflow.widgets.common import distance_metrics as metrics
+from imgflow.widgets.distances import Distances
 
 
 def table(X, names=None) -> Table:

@@ -144,7 +144,8 @@ def test_cancelling_stops_the_run(widget, cache_dir, tmp_path):
 
 def test_the_embedders_on_offer_and_no_torch_or_qt_at_import():
     ids = [c[0] for c in embedder_choices()]
-    assert ids == ["inception-v3", "squeezenet", "efficientnet-lite0", "remote"]
+    assert ids == ["inception-v3", "squeezenet", "efficientnet-lite0", "efficientnet-lite1",
+                   "efficientnet-lite2", "timm:", "remote"]
     assert "(offline)" in dict((c[0], c[1]) for c in embedder_choices())[OFFLINE]
     code = ("import sys, json, imgflow.widgets.image_embedding, imgflow.widgets.distances, "
             "imgflow.widgets.hierarchical_clustering; print(json.dumps(sorted(sys.modules)))")

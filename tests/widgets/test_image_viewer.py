@@ -263,7 +263,8 @@ def test_grid_model_for_20000_rows_reads_rows_on_demand(qtbot):
     assert len(loader._asked) == 0          # nothing was loaded for rows never shown
 
 
-def test_thumbnails_of_http_urls_load_in_the_background(qtbot, images):
+def test_thumbnails_of_http_urls_load_in_the_background(qtbot, images, monkeypatch):
+    monkeypatch.setenv("IMGFLOW_ALLOW_PRIVATE_URLS", "1")   # the server is on loopback
     import functools
     import http.server
     import threading

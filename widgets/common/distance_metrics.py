@@ -1,4 +1,4 @@
-"""Distance metrics, filled into the condensed matrix block by block.
+"""Distance metrics (shared by Distances, Hierarchical Clustering, Neighbors and Duplicates), filled into the condensed matrix block by block.
 
 The full N x N matrix is never made: a block of rows is measured against all
 rows after its first (one matrix product for the metrics that have one), and
@@ -93,6 +93,27 @@ def prepare(X: np.ndarray, metric: str, normalize: bool) -> tuple[np.ndarray, Bl
     if metric == "hamming":
         return np.ascontiguousarray(X, dtype=np.float64), lambda a, b: cdist(a, b, "hamming")
     raise ValueError(f"unknown metric {metric!r}")
+
+
+def _euclidean_pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Euclidean distances between any two sets of prepared rows."""
+    products = (a @ b.T).astype(np.float64, copy=False)
+    products *= -2.0
+    products += np.einsum("ij,ij->i", a, a, dtype=np.float64)[:, None]
+    products += np.einsum("ij,ij->i", b, b, dtype=np.float64)[None, :]
+    np.maximum(products, 0.0, out=products)
+    return np.sqrt(products, out=products)
+
+
+def prepare_pair(Q: np.ndarray, X: np.ndarray, metric: str,
+                 normalize: bool = False) -> tuple[np.ndarray, np.ndarray, BlockFn]:
+    """Query rows Q and data rows X prepared together (one centring, one scaling),
+    and a function measuring any block of prepared queries against prepared data."""
+    same = Q is X                 # one table on both sides: prepare it once, no stacked copy
+    Y, block = prepare(X if same else np.vstack([Q, X]), metric, normalize)
+    if metric == "euclidean":     # its block function is tied to fill_condensed's positions
+        block = _euclidean_pair
+    return (Y, Y, block) if same else (Y[:len(Q)], Y[len(Q):], block)
 
 
 def rows_per_block(width: int) -> int:

@@ -18,6 +18,7 @@ import weakref
 from collections import OrderedDict
 from typing import Hashable
 
+from PyQt5 import sip
 from PyQt5.QtCore import QCoreApplication, QObject, QRectF, QRunnable, Qt, QThreadPool, pyqtSignal
 from PyQt5.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 
@@ -123,7 +124,8 @@ class _Relay(QObject):
 
     def _dispatch(self, token: int, key, qimage, reason: str) -> None:
         loader = self.loaders.get(token)
-        if loader is not None:
+        # a closed panel's loader may be gone in Qt while Python still holds its wrapper
+        if loader is not None and not sip.isdeleted(loader):
             loader._arrived(key, qimage, reason)
 
 
@@ -210,6 +212,9 @@ class ThumbnailLoader(QObject):
         if not source or source in self.failed:
             return self.mark("broken", size)
         return self.thumbnail(source, size) or self.mark("loading", size)
+
+    def is_loading(self, source: str, size: int) -> bool:
+        return (source, load_size(size)) in self._asked
 
     def clear_pending(self) -> None:
         """Forget queued requests (rows scrolled out of view); asked again when shown."""

@@ -110,6 +110,7 @@ class HierarchicalClustering(Widget):
                 doc="Data input, two stages: the most k-means groups (the dendrogram's leaves)."),
     )
     panel = "imgflow.widgets.hierarchical_clustering.panel:HierarchicalClusteringPanel"
+    apply_control = True
 
     def __init__(self):
         # (weak reference to the input, its parameters, the Clustering): a

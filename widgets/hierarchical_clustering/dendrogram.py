@@ -1,8 +1,9 @@
 """The dendrogram plot: pyqtgraph lines from a DendrogramView, clicks, a cut line, thumbnails.
 
 The root is on the left, the leaves on the right (labels beside them, on the
-right axis, thinned out when they would overlap).  The wheel zooms along the
-leaves; everything drawn comes precomputed in the view, so a redraw is a few
+right axis, thinned out when they would overlap).  The plot fits the whole tree
+to its window, and keeps fitting it as the window is resized, until the user
+zooms or pans (the wheel zooms along the leaves); Fit goes back to fitting. everything drawn comes precomputed in the view, so a redraw is a few
 line items whatever the tree's size.
 """
 from __future__ import annotations
@@ -22,7 +23,15 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 LINE_COLOR = "#505050"
 MAX_THUMBNAILS = 150         # leaves drawn with images at most
 THUMBNAIL_PX = 40
+READABLE_PX = 32             # a thumbnail this tall can be made out
+READABLE_LEAVES = 20         # a window opens with room for this many readable thumbnails
+AXIS_PX = 60                 # the height axis under the plot, and its frame
 COLUMN = 0                   # item data key: which of a group leaf's images a thumbnail is
+
+
+def plot_height_for(leaves: int) -> int:
+    """Pixels the plot needs to show ``leaves`` thumbnails at a readable size."""
+    return leaves * (READABLE_PX + 2) + AXIS_PX
 
 
 def _elide(text: str, limit: int = 32) -> str:
@@ -109,8 +118,10 @@ class DendrogramPlot(pg.PlotWidget):
         self.cut_line.setVisible(False)
         self.addItem(self.cut_line)
         self.loader = None
+        self.following = True       # fit the window on resize, until the user zooms
         self.viewbox.sigRangeChanged.connect(self._fit_thumbnails)
-        self.viewbox.sigResized.connect(self._fit_thumbnails)
+        self.viewbox.sigResized.connect(self._resized)
+        self.viewbox.sigRangeChangedManually.connect(self._zoomed)
 
     # -- drawing ---------------------------------------------------------------------
     def set_view(self, view: DendrogramView | None, show_thumbnails: bool = False) -> None:
@@ -151,7 +162,17 @@ class DendrogramPlot(pg.PlotWidget):
             self.addItem(item)
             self._items.append(item)
 
+    def _resized(self, *args) -> None:
+        if self.following:
+            self.fit()
+        self._fit_thumbnails()
+
+    def _zoomed(self, *args) -> None:
+        self.following = False
+
     def fit(self) -> None:
+        """Show the whole tree, and keep showing it as the window changes size."""
+        self.following = True
         if self.view is None:
             return
         top = self.view.root_height or 1.0

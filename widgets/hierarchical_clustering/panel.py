@@ -6,7 +6,7 @@ The tree, its layout and the clusters all come computed in the node's view.
 """
 from __future__ import annotations
 
-from PyQt5.QtCore import Qt
+from PyQt5.QtCore import QSize, Qt
 from PyQt5.QtWidgets import (QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar,
                              QPushButton, QVBoxLayout, QWidget)
 
@@ -14,7 +14,7 @@ from imgflow.engine import ERROR, RUNNING, WAITING
 from imgflow.gui import controls
 from imgflow.gui.panel import WidgetPanel
 
-from .dendrogram import DendrogramPlot
+from .dendrogram import READABLE_LEAVES, DendrogramPlot, plot_height_for
 from .layout import DendrogramView
 from .tree import LINKAGES
 
@@ -92,11 +92,18 @@ class HierarchicalClusteringPanel(WidgetPanel):
         side_widget = QWidget(self)
         side_widget.setLayout(side)
         side_widget.setFixedWidth(250)
+        self.controls_area = side      # the bottom row (Apply) goes under the controls
         layout = QHBoxLayout(self)
         layout.addWidget(side_widget)
         layout.addWidget(self.plot, 1)
         self._shown_view = None
         self.resize(900, 600)
+
+    def comfortable_size(self) -> QSize:
+        """Room for the controls and a tree of 20 leaves with readable thumbnails."""
+        margins = self.layout().contentsMargins()
+        height = plot_height_for(READABLE_LEAVES) + margins.top() + margins.bottom()
+        return super().comfortable_size().expandedTo(QSize(900, height))
 
     # -- actions ---------------------------------------------------------------------
     def _branch_clicked(self, node: int, add: bool) -> None:

@@ -14,22 +14,46 @@ from __future__ import annotations
 from imgflow.api import Context, Input, Output, Result, Setting, Widget, WidgetError
 from imgflow.data import Table
 
-from .run import (EmbeddingSummary, embed_table, image_column, output_tables, server_urls,
-                  skipped_warning, token_file_warning, trusted_tokens)
+from imgflow.widgets.common.images import image_column
 
-EMBEDDERS = ("inception-v3", "squeezenet", "efficientnet-lite0", "remote")
+from .run import (EmbeddingSummary, embed_table, file_stamp, output_tables, server_urls,
+                  skipped_warning, token_file_warning, trusted_tokens, weights_path)
+
+TIMM_PREFIX = "timm:"   # imgflow.embedders.models.TIMM_PREFIX, without importing it at start-up
+
+
+class EmbedderChoices(tuple):
+    """The listed embedders, and 'timm:NAME' for any model timm knows.
+
+    The name is checked against timm's list when the model loads (that needs
+    torch, which a setting's validation must not import).
+    """
+
+    def __contains__(self, value) -> bool:
+        if tuple.__contains__(self, value):
+            return True
+        from imgflow.embedders.models import is_timm
+        return is_timm(value)
+
+
+EMBEDDERS = EmbedderChoices(("inception-v3", "squeezenet", "efficientnet-lite0",
+                             "efficientnet-lite1", "efficientnet-lite2", "remote"))
 
 
 def embedder_choices() -> list[tuple[str, str, str]]:
     """(id, name, description) of each embedder, for the panel (no torch import)."""
-    from imgflow.embedders.models import MODELS
+    from imgflow.embedders.models import MODELS, OFFLINE_DEFAULT
 
     out = []
     for model_id in EMBEDDERS[:-1]:
         info = MODELS.get(model_id)
         if info is not None:
-            mark = "" if info.needs_network else " (offline)"
+            mark = ("" if info.needs_network else
+                    " (offline, recommended)" if model_id == OFFLINE_DEFAULT else " (offline)")
             out.append((model_id, info.name + mark, info.description))
+    out.append((TIMM_PREFIX, "Other timm model…",
+                "Any model timm knows, by name (ConvNeXt, RegNet, ViT, ...); weights from "
+                "timm's download or a file."))
     out.append(("remote", "Remote server",
                 "Embed on an 'imgflow serve' server (for example one with a GPU)."))
     return out
@@ -52,13 +76,18 @@ class ImageEmbedding(Widget):
     )
     settings = (
         Setting("image_column", str, "", doc="The column of images ('' = the first)."),
-        Setting("embedder", str, "inception-v3", choices=EMBEDDERS, doc="The network."),
+        Setting("embedder", str, "inception-v3", choices=EMBEDDERS,
+                doc="The network: one listed, or timm:NAME for any model timm knows."),
+        Setting("weights_file", str, "", path=True,
+                doc="A state dict (torch.save) to load into a timm:NAME model instead of "
+                    "timm's downloaded weights."),
         Setting("server_url", str, "", destination=True,
                 doc="Server address(es) of 'imgflow serve', separated by commas (remote); "
                     "used only when you trust them (imgflow servers add URL)."),
         Setting("remote_model", str, "inception-v3", doc="The model the server runs (remote)."),
     )
     panel = "imgflow.widgets.image_embedding.panel:ImageEmbeddingPanel"
+    apply_control = True
 
     @classmethod
     def sends_to(cls, settings: dict) -> list[str]:
@@ -76,17 +105,19 @@ class ImageEmbedding(Widget):
         # a time: a loaded model stays here so a re-run does not load it again.
         self._models: dict[str, object] = {}
 
-    def local_model(self, model_id: str):
+    def local_model(self, model_id: str, weights_file: str | None = None):
         from imgflow.embedders.errors import EmbedderError
         from imgflow.embedders.models import load_model
 
-        if model_id not in self._models:
+        # a changed weights file is another model (same path, new content too)
+        key = (model_id, weights_file, file_stamp(weights_file))
+        if key not in self._models:
             self._models.clear()            # one network in memory at a time
             try:
-                self._models[model_id] = load_model(model_id)
+                self._models[key] = load_model(model_id, weights_path=weights_file)
             except EmbedderError as exc:
                 raise WidgetError(str(exc)) from None
-        return self._models[model_id]
+        return self._models[key]
 
     def remote_model(self, settings: dict, ctx: Context):
         """A client for the servers; made per run (cheap), closed by the caller."""
@@ -112,7 +143,11 @@ class ImageEmbedding(Widget):
         table: Table = inputs["Images"]
         column = image_column(table, settings["image_column"], ctx)
         remote = settings["embedder"] == "remote"
-        model = self.remote_model(settings, ctx) if remote else self.local_model(settings["embedder"])
+        model = (self.remote_model(settings, ctx) if remote else
+                 self.local_model(settings["embedder"], weights_path(settings, ctx.workflow_dir)))
+        if settings["weights_file"] and not settings["embedder"].startswith(TIMM_PREFIX):
+            ctx.warning(f"The weights file is for timm models only; {model.info.name} "
+                        "uses its own weights.")
         ctx.check()
         try:
             vectors, skipped, result = embed_table(table, column, model, ctx)

@@ -1,9 +1,13 @@
-"""Image Embedding's window: the embedder, remote server settings, the image column, progress."""
+"""Image Embedding's window: the embedder, remote server or timm model settings, the image column,
+progress."""
 from __future__ import annotations
 
+import os
+
 from PyQt5.QtCore import Qt
-from PyQt5.QtWidgets import (QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-                             QProgressBar, QPushButton, QVBoxLayout)
+from PyQt5.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
+                             QLabel, QLineEdit, QProgressBar, QPushButton, QSizePolicy,
+                             QVBoxLayout)
 
 from imgflow import trusted_servers
 from imgflow.engine import ERROR, RUNNING, WAITING
@@ -11,8 +15,9 @@ from imgflow.gui import controls
 from imgflow.gui.panel import WidgetPanel
 from imgflow.gui.preferences import show_preferences
 from imgflow.user_settings import UserSettingsError
+from imgflow.widgets.common.images import resolve
 
-from . import embedder_choices
+from . import TIMM_PREFIX, embedder_choices
 from .run import EmbeddingSummary, server_urls
 
 FIRST_COLUMN = "(first image column)"
@@ -23,11 +28,15 @@ class ImageEmbeddingPanel(WidgetPanel):
         super().__init__(host, parent)
         top = QFormLayout()
         choices = embedder_choices()
-        names = {model_id: name for model_id, name, _ in choices}
-        self.embedder_combo = controls.combo(
-            top, self, "embedder", label="Embedder:", labels=names,
-            tips={model_id: description for model_id, _, description in choices},
-            undo=lambda model_id: f"Embedder: {names[model_id]}")
+        # Hand-wired, not bound: "Other timm model…" is a choice that is no setting value
+        # until a name is given.
+        self.embedder_combo = QComboBox(self)
+        for model_id, name, description in choices:
+            self.embedder_combo.addItem(name, model_id)
+            self.embedder_combo.setItemData(self.embedder_combo.count() - 1, description,
+                                            Qt.ToolTipRole)
+        self.embedder_combo.activated.connect(self._embedder_chosen)
+        top.addRow("Embedder:", self.embedder_combo)
         self.description = QLabel(self, wordWrap=True)
         self.description.setStyleSheet("color: #606060;")
         top.addRow("", self.description)
@@ -41,10 +50,13 @@ class ImageEmbeddingPanel(WidgetPanel):
         self.url_edit = QLineEdit(self, placeholderText="http://host:8750 (several: comma-separated)")
         self.url_edit.editingFinished.connect(self._url_edited)
         form.addRow("Address:", self.url_edit)
+        listed = [(model_id, name) for model_id, name, _ in choices
+                  if model_id not in (TIMM_PREFIX, "remote")]
         self.remote_combo = controls.combo(
             form, self, "remote_model", label="Model:", undo="Server model",
-            choices=[model_id for model_id, _, _ in choices[:-1]],
-            labels={model_id: name.replace(" (offline)", "") for model_id, name, _ in choices})
+            choices=[model_id for model_id, _ in listed],
+            labels={model_id: name.replace(" (offline, recommended)", "").replace(" (offline)", "")
+                    for model_id, name in listed})
         self.trust_label = QLabel(self)
         servers_button = QPushButton("Servers…", self)
         servers_button.setToolTip("Your trusted servers and their access tokens (Preferences)")
@@ -53,6 +65,8 @@ class ImageEmbeddingPanel(WidgetPanel):
         trust_row.addWidget(self.trust_label, 1)
         trust_row.addWidget(servers_button)
         form.addRow("Trust:", trust_row)
+
+        self.timm_box = self._make_timm_box()
 
         self.progress = QProgressBar(self, maximum=1000)
         self.cancel_button = QPushButton("Cancel", self)
@@ -67,11 +81,62 @@ class ImageEmbeddingPanel(WidgetPanel):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.remote_box)
+        layout.addWidget(self.timm_box)
         layout.addLayout(progress_row)
         layout.addWidget(self.info, 1)
-        self.resize(480, 320)
+        self.resize(480, 400)  # room for the timm model's box
+
+    def _make_timm_box(self) -> QGroupBox:
+        """"Other timm model…": a name, and optionally a local weights file."""
+        box = QGroupBox("timm model", self)
+        self.timm_name_edit = QLineEdit(self, placeholderText="a name from timm, e.g. convnext_tiny")
+        self.timm_name_edit.editingFinished.connect(self._timm_name_entered)
+        self.weights_edit = QLineEdit(self, placeholderText="none: timm's download")
+        self.weights_edit.editingFinished.connect(
+            lambda: self.set_settings("Weights file", weights_file=self.weights_edit.text().strip()))
+        weights_button = QPushButton("…", self)
+        weights_button.setToolTip("Choose a state dict saved with torch.save")
+        weights_button.clicked.connect(self._choose_weights)
+        weights_row = QHBoxLayout()
+        weights_row.addWidget(self.weights_edit, 1)
+        weights_row.addWidget(weights_button)
+        # says which file will be read: a workflow from elsewhere may name one
+        # two unwrapped lines (a wrapped label is clipped in a group box); a long path
+        # does not widen the window, and the tooltip shows all of it
+        self.weights_source = QLabel(self)
+        self.weights_source.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.weights_source.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        form = QFormLayout()
+        form.addRow("Name:", self.timm_name_edit)
+        form.addRow("Weights file:", weights_row)
+        column = QVBoxLayout(box)
+        column.addLayout(form)
+        column.addWidget(self.weights_source)  # the whole width: paths are long
+        return box
 
     # -- actions ---------------------------------------------------------------------
+    def _embedder_chosen(self, index: int) -> None:
+        model_id = self.embedder_combo.itemData(index)
+        if model_id == TIMM_PREFIX:
+            # nothing to run until a name is given
+            self.timm_box.setVisible(True)
+            self.remote_box.setVisible(False)
+            self.timm_name_edit.setFocus()
+            return
+        self.set_settings(f"Embedder: {self.embedder_combo.itemText(index)}", embedder=model_id)
+
+    def _timm_name_entered(self) -> None:
+        name = self.timm_name_edit.text().strip()
+        if name and not any(c.isspace() for c in name):
+            self.set_settings(f"Embedder: timm {name}", embedder=TIMM_PREFIX + name)
+
+    def _choose_weights(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Weights file (torch.save state dict)",
+                                              self.weights_edit.text(),
+                                              "State dicts (*.pth *.pt *.bin);;All files (*)")
+        if path:
+            self.set_settings("Weights file", weights_file=path)
+
     def _url_edited(self) -> None:
         text = self.url_edit.text().strip()
         if text == self.settings["server_url"]:
@@ -111,12 +176,28 @@ class ImageEmbeddingPanel(WidgetPanel):
 
     # -- hooks -----------------------------------------------------------------------
     def settings_changed(self) -> None:
-        self.description.setText(self.embedder_combo.currentData(Qt.ToolTipRole) or "")
-        self.remote_box.setVisible(self.settings["embedder"] == "remote")
+        s = self.settings
+        timm = s["embedder"].startswith(TIMM_PREFIX)
+        index = self.embedder_combo.findData(TIMM_PREFIX if timm else s["embedder"])
+        self.embedder_combo.setCurrentIndex(index)
+        self.description.setText(self.embedder_combo.itemData(index, Qt.ToolTipRole) or "")
+        self.remote_box.setVisible(s["embedder"] == "remote")
+        self.timm_box.setVisible(timm)
+        self.timm_name_edit.setText(s["embedder"][len(TIMM_PREFIX):] if timm else "")
+        self.weights_edit.setText(s["weights_file"])
+        self.weights_source.setText(self._weights_source())
+        self.weights_source.setToolTip(self.weights_source.text())
         if not self.url_edit.hasFocus():    # never overwrite what the user is typing
-            self.url_edit.setText(self.settings["server_url"])
+            self.url_edit.setText(s["server_url"])
         self._show_trust()
         self._fill_columns()
+
+    def _weights_source(self) -> str:
+        if not self.settings["weights_file"]:
+            return "Weights: timm's download (once; timm keeps them)."
+        base = self.host.engine.workflow_path
+        path = resolve(self.settings["weights_file"], base.parent if base else None)
+        return f"Loads weights from:\n{os.path.abspath(path)}"
 
     def _fill_columns(self) -> None:
         table = self.state.inputs.get("Images")

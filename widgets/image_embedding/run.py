@@ -13,6 +13,7 @@ import numpy as np
 
 from imgflow.api import Cancelled, Context, WidgetError
 from imgflow.data import Column, Table
+from imgflow.widgets.common.images import resolve
 
 MAX_LISTED = 5      # skipped images named in the warning; the rest are counted
 
@@ -25,29 +26,6 @@ class EmbeddingSummary:
     n_cached: int
     n_computed: int
     skipped: tuple[tuple[str, str], ...]    # (image, reason)
-
-
-def image_column(table: Table, wanted: str, ctx: Context) -> Column:
-    """The column of images to embed: the chosen one, else the first."""
-    images = table.columns_of_kind("image")
-    if not images:
-        raise WidgetError("The data has no image column: connect Import Images (or data "
-                          "with a column of image paths).")
-    if wanted:
-        for col in images:
-            if col.name == wanted:
-                return col
-        ctx.warning(f"There is no image column '{wanted}'; '{images[0].name}' is used.")
-    return images[0]
-
-
-def resolve(source: str | None, base: Path | None) -> str | None:
-    """An image path as the pipeline reads it (relative ones: from the workflow's folder)."""
-    if not source:
-        return None
-    if "://" in source or base is None or os.path.isabs(source):
-        return source
-    return str(base / source)
 
 
 def trusted_tokens(urls: list[str]) -> dict[str, str | None]:
@@ -83,6 +61,22 @@ def token_file_warning(saved: dict) -> list[str]:
     return [f"the workflow names a token file, which is never read from a workflow: add the "
             f"server's token to your own servers (imgflow servers add {where} --token-file "
             f"YOUR_TOKEN_FILE, or Edit > Preferences)"]
+
+
+def weights_path(settings: dict, base: Path | None) -> str | None:
+    """The weights file a timm:NAME embedder loads (relative: from the workflow's folder)."""
+    if not settings["embedder"].startswith("timm:") or not settings["weights_file"]:
+        return None
+    return resolve(settings["weights_file"], base)
+
+
+def file_stamp(path: str | None) -> tuple[int, int] | None:
+    """(size, modification time) of a file, to notice that it changed; None if absent."""
+    try:
+        stat = os.stat(path) if path else None
+    except OSError:
+        return None
+    return (stat.st_size, stat.st_mtime_ns) if stat else None
 
 
 def server_urls(text: str) -> list[str]:

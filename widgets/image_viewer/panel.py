@@ -1,19 +1,22 @@
 """The Image Viewer's window: column choosers, a size slider and the thumbnail grid."""
 from __future__ import annotations
 
-from PyQt5.QtCore import Qt, QTimer
-from PyQt5.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout
+from PyQt5.QtCore import QSize, Qt, QTimer
+from PyQt5.QtWidgets import QComboBox, QHBoxLayout, QLabel, QStyle, QVBoxLayout
 
 from imgflow.api import WidgetError
 from imgflow.engine import ERROR
 from imgflow.gui import controls
 from imgflow.gui.panel import WidgetPanel
+from imgflow.widgets.common.preview import attach_preview
 from imgflow.widgets.common.selection import select_rows, selected_rows
 from imgflow.widgets.common.thumbnails import ThumbnailLoader
 
 from . import (choose_image_column, choose_title_column, image_columns,
                selected_mask, selection_setting, title_columns)
-from .grid import ThumbnailGrid, ThumbnailModel
+from .grid import PADDING, TEXT_HEIGHT, ThumbnailGrid, ThumbnailModel
+
+COMFORTABLE_GRID = (3, 2)  # a new window shows at least this many thumbnails (columns, rows)
 
 COMMIT_DELAY_MS = 150      # a rubber-band drag is one change, not one per row crossed
 
@@ -31,6 +34,9 @@ class ImageViewerPanel(WidgetPanel):
         self.grid.setModel(self.model)
         self.grid.selectionModel().selectionChanged.connect(self._selection_edited)
         self.grid.verticalScrollBar().valueChanged.connect(self.loader.clear_pending)
+        # Space or a double-click: the image at full size; arrows go through the others
+        self.preview = attach_preview(self.grid, self.model.source,
+                                      lambda row: self.model.index(row).data() or "")
         self._info_timer = QTimer(self, singleShot=True, interval=200)
         self._info_timer.timeout.connect(self._update_info)
         self.loader.ready.connect(lambda _s: self._info_timer.start())
@@ -62,6 +68,17 @@ class ImageViewerPanel(WidgetPanel):
         layout.addWidget(self.grid, 1)
         layout.addWidget(self.info)
         self.resize(900, 640)
+
+    def comfortable_size(self) -> QSize:
+        """Room for 3 x 2 thumbnails of the chosen size, beside the bars above and below."""
+        size = self.settings["thumbnail_size"]
+        columns, rows = COMFORTABLE_GRID
+        frame = 2 * self.grid.frameWidth() + 2
+        scrollbar = self.grid.style().pixelMetric(QStyle.PM_ScrollBarExtent)
+        grid = QSize(columns * (size + PADDING) + frame + scrollbar,
+                     rows * (size + TEXT_HEIGHT + PADDING) + frame)
+        around = self.sizeHint() - self.grid.sizeHint()    # bars, margins and spacing
+        return super().comfortable_size().expandedTo(around + grid)
 
     # -- hooks ------------------------------------------------------------------
     def settings_changed(self) -> None:
