@@ -3,7 +3,10 @@
 Images are read, hashed and decoded in threads that overlap the model
 (Pillow and torch both release the GIL): on a CPU each of several lanes
 loads a batch and embeds it; with a GPU or a server, loading threads feed
-the one model call in flight. Only cache misses are decoded and embedded.
+the one model call in flight. Every image is looked up in the cache
+first (by file stamp, else by content), and the model is asked for anything
+only when some image misses: a LazyModel then builds its network, so a fully
+cached run never imports torch. Only misses are decoded and embedded.
 """
 from __future__ import annotations
 
@@ -23,6 +26,8 @@ from imgflow.embedders.images import ImageSkipped, is_url, open_rgb, read_bytes
 
 _POLL_S = 0.05  # how often a wait for a worker looks at is_cancelled
 _DEFAULT_BATCH = 16
+_READ_CHUNK = 32  # files read, hashed and looked up together before the model starts
+_KEEP_BYTES = 256 << 20  # bytes of uncached files kept from that pass for decoding
 
 
 @dataclass
@@ -44,6 +49,7 @@ class _Loaded:
     reason: str | None = None  # when skipped
     cancelled: bool = False  # the worker saw is_cancelled() and did nothing
     stat: FileStamp | None = None
+    data: bytes | None = None  # the file's bytes, kept from take_cached_by_content
 
 
 def decode_workers() -> int:
@@ -74,14 +80,21 @@ class _Run:
         self.cache = cache
         self.progress = progress
         self.is_cancelled = is_cancelled or (lambda: False)
-        self.batch_size = max(1, int(batch_size or getattr(model, "batch_size", None)
-                                     or _DEFAULT_BATCH))
+        self.wanted_batch = batch_size
         n = len(self.sources)
         self.result = EmbeddingResult(
             vectors=np.full((n, self.info.width), np.nan, dtype=np.float32))
-        self.lanes = max(1, int(getattr(model, "lanes", 1) or 1))
         self.done = 0
         self.new_files: list[tuple[FileStamp, str]] = []
+        self.read_first: dict[int, _Loaded] = {}  # misses read by take_cached_by_content
+        self.kept_bytes = 0
+
+    def start_model(self) -> None:
+        """Ask the model how to run it: a LazyModel builds its network here,
+        once some image is known to miss the cache."""
+        self.batch_size = max(1, int(self.wanted_batch or getattr(self.model, "batch_size", None)
+                                     or _DEFAULT_BATCH))
+        self.lanes = max(1, int(getattr(self.model, "lanes", 1) or 1))
 
     # -------------------------------------------------------- cache first
 
@@ -105,6 +118,74 @@ class _Run:
         self.done = self.result.n_cached
         return rest
 
+    def take_cached_by_content(self, todo: list[int]) -> list[int]:
+        """Read and hash the files the stamps did not vouch for (new, moved or
+        changed ones) and fill the rows the cache has; return those it lacks.
+
+        Every image is thus looked up before the model is asked for anything.
+        The bytes of misses are kept (up to _KEEP_BYTES) for decoding, so a
+        cold run reads and hashes each file once.
+        """
+        if not todo:
+            return todo
+        chunks = [todo[i:i + _READ_CHUNK] for i in range(0, len(todo), _READ_CHUNK)]
+        workers = decode_workers()
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="embed-read")
+        pending: deque[Future] = deque()
+        upcoming = iter(chunks)
+        rest = []
+        try:
+            while True:
+                for chunk in upcoming:
+                    pending.append(pool.submit(self.read_chunk, chunk))
+                    if len(pending) >= 2 * workers:
+                        break
+                if not pending:
+                    break
+                for item in self.wait(pending.popleft()):
+                    if item.reason is None and item.vector is None:
+                        if not rest:  # a miss: a lazy model starts building meanwhile
+                            getattr(self.model, "start_loading", lambda: None)()
+                        rest.append(item.index)
+                        self.keep_for_decoding(item)
+                    else:
+                        self.accept(item)
+                self.report()
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+        return rest
+
+    def read_chunk(self, chunk: list[int]) -> list[_Loaded]:
+        """Runs in a worker thread: stamp, bytes, key and cached vector of each file."""
+        items = []
+        for index in chunk:
+            item = _Loaded(index)
+            if self.is_cancelled():
+                item.cancelled = True
+                return [item]
+            try:
+                item.stat = _file_stat(self.sources[index])
+                item.data = read_bytes(self.sources[index])
+                item.key = content_key(item.data)
+            except ImageSkipped as e:
+                item.reason = str(e)
+            except Exception as e:  # an odd file must not take the run down
+                item.reason = f"cannot read image ({type(e).__name__}: {e})"
+            items.append(item)
+        if self.cache is not None:
+            found = self.cache.get_many([i.key for i in items if i.key], self.info.version)
+            for item in items:
+                vector = found.get(item.key)
+                if vector is not None and vector.shape == (self.info.width,):
+                    item.vector, item.data = vector, None
+        return items
+
+    def keep_for_decoding(self, item: _Loaded) -> None:
+        if item.data is not None and self.kept_bytes + len(item.data) > _KEEP_BYTES:
+            item.data = None  # load() reads the file again
+        self.kept_bytes += len(item.data or b"")
+        self.read_first[item.index] = item
+
     # -------------------------------------------------------- loading
 
     def load(self, index: int) -> _Loaded:
@@ -115,14 +196,13 @@ class _Run:
             return item
         source = self.sources[index]
         try:
-            item.stat = _file_stat(source)
-            data = read_bytes(source)
-            item.key = content_key(data)
-            if self.cache is not None:
-                item.vector = self.cache.get_many([item.key], self.info.version).get(item.key)
-                if item.vector is not None and item.vector.shape == (self.info.width,):
-                    return item
-                item.vector = None
+            first = self.read_first.pop(index, None)
+            if first is not None and first.data is not None:
+                item.stat, item.key, data = first.stat, first.key, first.data
+            else:  # read again: the key must be that of the bytes decoded
+                item.stat = _file_stat(source)
+                data = read_bytes(source)
+                item.key = content_key(data)
             image = open_rgb(data, target=self.info.decode_target)
             item.pixels = self.info.prepare(image)
         except ImageSkipped as e:
@@ -149,10 +229,13 @@ class _Run:
         self.report()
         todo = self.take_cached_by_stat()
         self.report()
-        if self.lanes > 1:
-            self._run_lanes(todo)
-        else:
-            self._run_pipelined(todo)
+        todo = self.take_cached_by_content(todo)
+        if todo:
+            self.start_model()
+            if self.lanes > 1:
+                self._run_lanes(todo)
+            else:
+                self._run_pipelined(todo)
         self.report()
         return self.result
 

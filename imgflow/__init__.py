@@ -33,3 +33,12 @@ def _map_source_checkout_folders() -> None:
 
 
 _map_source_checkout_folders()
+
+
+def __getattr__(name: str):
+    # The Python API (imgflow.load, imgflow.WorkflowError) is imported on first use,
+    # so `import imgflow` stays light: no engine, no Qt, no torch.
+    if name in ("load", "WorkflowError"):
+        from . import scripting
+        return getattr(scripting, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

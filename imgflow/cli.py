@@ -28,7 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--set", dest="overrides", action="append", default=[],
                      metavar='"NODE TITLE.setting=value"', help="change a setting before running")
     run.add_argument("--export", dest="exports", action="append", default=[],
-                     metavar='"NODE TITLE:Output name=out.csv"', help="write an output as CSV")
+                     metavar='"NODE TITLE:Output name=out.csv"',
+                     help="write an output to a file: .csv, .parquet (needs pyarrow) or .npy "
+                          "(numeric columns)")
     run.add_argument("--timeout", type=float, default=None, help="give up after this many seconds")
 
     # `imgflow serve ...` is handed whole to the server's own parser (see main).

@@ -10,14 +10,18 @@ from typing import Callable, TextIO
 from . import trusted_servers
 from .api import SettingError
 from .data import Table
+from .data.export import ExportError
 from .data.reading import write_description
 from .engine import Engine, Status
 from .registry import Registry
 from .workflow import Workflow, load
 
 
-class RunError(Exception):
-    """A one-line reason why a headless run failed."""
+class WorkflowError(Exception):
+    """A one-line reason why a headless run failed (``imgflow.WorkflowError``)."""
+
+
+RunError = WorkflowError  # the CLI's name for it
 
 
 @dataclass(frozen=True)
@@ -58,15 +62,20 @@ def find_node(wf: Workflow, title: str):
     return node
 
 
-def apply_override(wf: Workflow, override: SettingOverride) -> None:
-    node = find_node(wf, override.title)
+def setting_of(wf: Workflow, title: str, name: str):
+    """(node, setting spec) for "TITLE.name"; RunError naming what is wrong."""
+    node = find_node(wf, title)
     widget = wf.widget(node)
     if widget is None:
         raise RunError(f"'{node.title}': its widget ({node.widget_id}) is not installed")
     try:
-        spec = widget.setting(override.setting)
+        return node, widget.setting(name)
     except KeyError as exc:
         raise RunError(exc.args[0]) from None
+
+
+def apply_override(wf: Workflow, override: SettingOverride) -> None:
+    node, spec = setting_of(wf, override.title, override.setting)
     text = override.text
     if spec.path and text:
         text = str(Path(text).expanduser().resolve())   # relative to where the user stands
@@ -84,13 +93,18 @@ def user_destinations(wf: Workflow, overrides: list[SettingOverride]) -> list[st
     """
     urls: list[str] = []
     for override in overrides:
-        node = find_node(wf, override.title)
-        widget = wf.widget(node)
-        spec = widget.setting(override.setting)
-        if spec.destination:
-            without = widget.sends_to({**node.settings, spec.name: spec.default})
-            urls += [u for u in widget.sends_to(node.settings) if u not in without]
+        node, spec = setting_of(wf, override.title, override.setting)
+        urls += chosen_destinations(wf, node, spec)
     return urls
+
+
+def chosen_destinations(wf: Workflow, node, spec) -> list[str]:
+    """The addresses the node sends to only because of this setting's value."""
+    if not spec.destination:
+        return []
+    widget = wf.widget(node)
+    without = widget.sends_to({**node.settings, spec.name: spec.default})
+    return [u for u in widget.sends_to(node.settings) if u not in without]
 
 
 def check_export(wf: Workflow, export: Export) -> None:
@@ -171,31 +185,48 @@ def _run(wf: Workflow, path, exports: list[Export], stream: TextIO, timeout: flo
     if on_engine is not None:
         on_engine(engine)
     try:
-        if not engine.run_until_idle(timeout):
-            raise RunError(f"the workflow did not finish within {timeout:g} s")
-        failed = [(n.title, engine.state(n.id).message) for n in wf.nodes.values()
-                  if engine.state(n.id).status == Status.ERROR]
-        if failed:
-            raise RunError("; ".join(f"{t}: {m}" for t, m in failed))
-        for export in exports:
-            write_export(wf, engine, export)
+        finish_run(wf, engine, exports, stream, timeout)
     finally:
         engine.shutdown()
     return wf
 
 
-def write_export(wf: Workflow, engine: Engine, export: Export) -> None:
+def finish_run(wf: Workflow, engine: Engine, exports: list[Export], stream: TextIO,
+            timeout: float | None) -> None:
+    """Wait for the run, fail with the failed nodes' reasons, write the exports."""
+    if not engine.run_until_idle(timeout):
+        raise RunError(f"the workflow did not finish within {timeout:g} s")
+    failed = [(n.title, engine.state(n.id).message) for n in wf.nodes.values()
+              if engine.state(n.id).status == Status.ERROR]
+    if failed:
+        raise RunError("; ".join(f"{t}: {m}" for t, m in failed))
+    for export in exports:
+        write_export(wf, engine, export, stream)
+
+
+def write_export(wf: Workflow, engine: Engine, export: Export, stream: TextIO | None = None) -> None:
+    """Write an output to the export's file (format by extension, atomically).
+
+    An output that is empty gives a header-only file (no file at all would
+    break the script that reads it); one the node gave nothing for, an empty
+    table, with a warning.
+    """
     node = find_node(wf, export.title)
     value = engine.outputs(node.id).get(export.output)
     if value is None:
         state = engine.state(node.id)
         why = f" ({state.message})" if state.message else ""
-        raise RunError(f"'{export.title}' produced nothing on '{export.output}'{why}")
+        print(f"warning: '{export.title}' produced nothing on '{export.output}'{why}; "
+              f"{export.path} holds an empty table", file=stream or sys.stderr, flush=True)
+        value = Table.from_columns([])
     if not isinstance(value, Table):
-        raise RunError(f"'{export.title}:{export.output}' is not a table; only tables export to CSV")
+        raise RunError(f"'{export.title}:{export.output}' is not a table; only tables can be "
+                       "exported")
     try:
-        value.to_csv(export.path)
+        value.export(export.path)
         # column kinds beside the file, so that File reads the table back as it was
         write_description(value, export.path)
+    except ExportError as exc:
+        raise RunError(f"cannot write {export.path}: {exc}") from None
     except OSError as exc:
         raise RunError(f"cannot write {export.path}: {exc.strerror or exc}") from None

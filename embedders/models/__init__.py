@@ -5,7 +5,10 @@ when a model is actually needed.
 """
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import importlib
+import os
 from typing import TYPE_CHECKING
 
 from imgflow.embedders.errors import EmbedderError
@@ -14,8 +17,8 @@ from imgflow.embedders.models.info import ModelInfo
 if TYPE_CHECKING:  # pragma: no cover
     from imgflow.embedders.models.model import Model
 
-__all__ = ["ModelInfo", "MODELS", "DEFAULT_MODEL", "OFFLINE_DEFAULT", "TIMM_PREFIX", "is_timm", "load_model",
-           "Model"]
+__all__ = ["ModelInfo", "MODELS", "DEFAULT_MODEL", "OFFLINE_DEFAULT", "TIMM_PREFIX", "is_timm",
+           "load_model", "model_info", "Model"]
 
 _IMAGENET_MEAN = (0.485 * 255, 0.456 * 255, 0.406 * 255)
 _IMAGENET_STD = (0.229 * 255, 0.224 * 255, 0.225 * 255)
@@ -115,6 +118,42 @@ MODELS: dict[str, ModelInfo] = {
 }
 
 DEFAULT_MODEL = "inception-v3"
+
+# Models whose weights may come from a file named by an environment variable.
+WEIGHTS_ENV = {"inception-v3": "IMGFLOW_INCEPTION_WEIGHTS"}
+
+
+def custom_weights(model_id: str, weights_path: str | None) -> str | None:
+    """The weights file a model would load instead of its own, or None."""
+    env = WEIGHTS_ENV.get(model_id)
+    return weights_path or (os.environ.get(env) if env else None) or None
+
+
+def model_info(model_id: str, weights_path: str | None = None) -> ModelInfo:
+    """The info (cache version included) load_model would give, without torch.
+
+    Raises EmbedderError for an unknown id, OSError when a custom weights
+    file cannot be read (load_model then says why in its own words).
+    """
+    if model_id not in MODELS:
+        known = ", ".join(sorted(MODELS))
+        raise EmbedderError(f"Unknown model '{model_id}'. Known models: {known}.")
+    return with_weights(MODELS[model_id], custom_weights(model_id, weights_path))
+
+
+def with_weights(info: ModelInfo, custom: str | None) -> ModelInfo:
+    """Other weights give other vectors: they are kept apart in the cache."""
+    if custom is None:
+        return info
+    return dataclasses.replace(info, version=f"{info.version}+w{_file_digest(custom)}")
+
+
+def _file_digest(path: str) -> str:
+    digest = hashlib.blake2b(digest_size=8)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 TIMM_PREFIX = "timm:"

@@ -15,8 +15,9 @@ import torch
 from torch import nn
 
 from imgflow.embedders.errors import EmbedderError
+from imgflow.embedders.models import WEIGHTS_ENV, custom_weights
 
-ENV_WEIGHTS = "IMGFLOW_INCEPTION_WEIGHTS"
+ENV_WEIGHTS = WEIGHTS_ENV["inception-v3"]
 DOWNLOAD_TIMEOUT_S = 30.0
 
 
@@ -79,7 +80,7 @@ def _read_file(path: str | os.PathLike) -> dict:
 
 def state_dict(weights_path: str | None) -> tuple[dict, str | None]:
     """(state dict, the custom file it came from or None for torchvision's)."""
-    custom = weights_path or os.environ.get(ENV_WEIGHTS) or None
+    custom = custom_weights("inception-v3", weights_path)
     if custom:
         return _read_file(custom), str(custom)
     if expected_file().is_file():

@@ -1,8 +1,6 @@
 """A loaded model: runs prepared uint8 batches through torch."""
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import importlib
 import os
 from contextlib import contextmanager
@@ -11,6 +9,7 @@ import numpy as np
 import torch
 
 from imgflow.embedders.errors import EmbedderError
+from imgflow.embedders.models import with_weights
 from imgflow.embedders.models.fold import fold_batch_norms
 from imgflow.embedders.models.info import ModelInfo
 
@@ -58,14 +57,6 @@ def configure_threads() -> None:
     cores = os.cpu_count() or 1
     if torch.get_num_threads() != cores:
         torch.set_num_threads(cores)
-
-
-def _file_digest(path: str) -> str:
-    digest = hashlib.blake2b(digest_size=8)
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class Model:
@@ -152,11 +143,8 @@ def _device(device: str | None) -> str:
 
 def _model(info: ModelInfo, network: torch.nn.Module, custom_weights: str | None,
            device: str) -> Model:
-    if custom_weights is not None:
-        # other weights give other vectors: keep them apart in the cache
-        info = dataclasses.replace(
-            info, version=f"{info.version}+w{_file_digest(custom_weights)}")
-    return Model(info, network, device)
+    # the same rule as models.model_info, which finds cached vectors without torch
+    return Model(with_weights(info, custom_weights), network, device)
 
 
 def load(info: ModelInfo, device: str | None = None,

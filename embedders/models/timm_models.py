@@ -22,6 +22,7 @@ example an 'hf-hub:' repository).
 from __future__ import annotations
 
 import socket
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -186,4 +187,8 @@ def build(name: str, weights_path: str | None = None) -> tuple[nn.Module, ModelI
     _, height, wide = timm.data.resolve_data_config({}, model=net)["input_size"]
     with torch.inference_mode():
         width = net(torch.zeros(1, 3, height, wide)).reshape(1, -1).shape[1]
-    return net, model_info(name, net, int(width), version), weights_path or None
+    info = model_info(name, net, int(width), version)
+    if weights_path:
+        # the run's summary then says which file gave the vectors
+        info = replace(info, name=f"{info.name} ({Path(weights_path).name})")
+    return net, info, weights_path or None

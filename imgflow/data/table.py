@@ -8,7 +8,6 @@ immutable: every operation returns a new table sharing what it can.
 """
 from __future__ import annotations
 
-import csv
 import threading
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
@@ -196,11 +195,27 @@ class Table:
 
     def to_csv(self, path) -> None:
         """Write all columns with a header row, row order kept; UTF-8 always
-        (a file name that is not UTF-8 is written as ``latin1-\\xe9.jpg``)."""
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow([printable(name) for name in self.header()])
-            writer.writerows(self.rows())
+        (a file name that is not UTF-8 is written as ``latin1-\\xe9.jpg``).
+        Atomic: a failed write leaves an existing file as it was."""
+        from .export import write_atomically, write_csv
+        write_atomically(path, lambda f: write_csv(self, f))
+
+    def export(self, path) -> None:
+        """Write to ``path`` as .parquet (needs pyarrow), .npy (numeric columns) or CSV.
+
+        Raises ExportError (a one-line reason) or OSError.
+        """
+        from .export import export_table
+        export_table(self, path)
+
+    def to_numpy(self) -> np.ndarray:
+        """The feature matrix (rows x feature_names), as a new array."""
+        return np.array(self.X)
+
+    def to_pandas(self):
+        """A pandas DataFrame of all columns, as in CSV (needs pandas)."""
+        from .frames import to_pandas
+        return to_pandas(self)
 
     def __repr__(self) -> str:
         return (f"Table({len(self)} rows, {self.n_features} features, "

@@ -36,6 +36,7 @@ def test_info_comes_from_the_pretrained_config(resnet):
     config = timm.data.resolve_data_config({}, model=timm.create_model("resnet18"))
     info = resnet.info
     assert info.id == "timm:resnet18" and info.width == 512
+    assert info.name == "timm resnet18 (resnet18-0.pth)"   # which file gave the vectors
     assert info.input_size == tuple(config["input_size"][1:])
     assert info.crop_fraction == pytest.approx(config["crop_pct"])
     assert info.resample == config["interpolation"]

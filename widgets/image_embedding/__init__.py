@@ -6,7 +6,9 @@ be read go to "Skipped Images" with the reason.  Vectors are cached on disk
 by file content and model, so an unchanged folder re-embeds at once and a
 folder with one new image embeds just that one.  A model that cannot be had
 (no weights, no server) is an error that names the offline models: another
-model is never used in its place.
+model is never used in its place.  Besides the listed models, 'timm:NAME' runs
+any model timm knows, with timm's downloaded weights or a state dict named by
+the weights_file setting (read safely; the run's summary names the file).
 """
 from __future__ import annotations
 
@@ -106,15 +108,16 @@ class ImageEmbedding(Widget):
         self._models: dict[str, object] = {}
 
     def local_model(self, model_id: str, weights_file: str | None = None):
+        """The model, built (torch imported) only once an image misses the cache."""
         from imgflow.embedders.errors import EmbedderError
-        from imgflow.embedders.models import load_model
+        from imgflow.embedders.models.lazy import LazyModel
 
         # a changed weights file is another model (same path, new content too)
         key = (model_id, weights_file, file_stamp(weights_file))
         if key not in self._models:
             self._models.clear()            # one network in memory at a time
             try:
-                self._models[key] = load_model(model_id, weights_path=weights_file)
+                self._models[key] = LazyModel(model_id, weights_path=weights_file)
             except EmbedderError as exc:
                 raise WidgetError(str(exc)) from None
         return self._models[key]
