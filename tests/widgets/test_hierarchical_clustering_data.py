@@ -174,6 +174,7 @@ def test_the_panel_says_which_way_ran_and_a_click_on_a_group_selects_its_images(
     panel.resize(900, 600)
     panel.show()
     qtbot.waitUntil(lambda: panel.plot.view is not None, timeout=20000)
+    assert panel.data_box.isVisible() and panel.two_stage_combo.currentText() == "Always"
     assert "two stages, as chosen in the settings" in panel.info.text()
     assert "in 8 groups, Ward linkage" in panel.info.text()
     view = panel.plot.view

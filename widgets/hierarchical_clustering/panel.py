@@ -49,7 +49,9 @@ class HierarchicalClusteringPanel(WidgetPanel):
         grid.addWidget(self.top_spin, 2, 1)
         grid.addWidget(self.clear_button, 3, 0, 1, 2)
 
-        data_box = QGroupBox("Data input", self)
+        # shown only while the Data input is connected: its settings mean nothing otherwise
+        self.data_box = data_box = QGroupBox("Data input", self)
+        data_box.setVisible(False)
         data_box.setToolTip("Rows given directly (not distances): clustered exactly while all "
                             "their distances fit in memory, else in two stages — k-means "
                             "groups, then Ward over the groups.")
@@ -142,6 +144,7 @@ class HierarchicalClusteringPanel(WidgetPanel):
         controls.set_choices(self.label_combo, names)
 
     def state_changed(self, state) -> None:
+        self.data_box.setVisible(state.inputs.get("Data") is not None)
         busy = state.status in (RUNNING, WAITING)
         self.progress.setVisible(state.status == RUNNING)
         self.progress.setValue(int((state.progress or 0) * 1000))
