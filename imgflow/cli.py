@@ -94,8 +94,20 @@ def main(argv: list[str] | None = None, registry=None) -> int:
         return _servers(args)
     if args.command in ("widgets", "help", "examples"):
         from . import cli_help
-        return cli_help.COMMANDS[args.command](args, registry)
+        return _printing(lambda: cli_help.COMMANDS[args.command](args, registry))
     return _open_gui(getattr(args, "file", None))
+
+
+def _printing(command) -> int:
+    """Run a command that prints; a reader that stops early (`imgflow widgets | head`) ends it quietly."""
+    try:
+        code = command()
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # Python would complain again while flushing at exit: point stdout at nothing
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _fail(message: str) -> int:

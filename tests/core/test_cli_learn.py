@@ -94,3 +94,18 @@ def test_a_copied_example_opens_from_its_own_folder(tmp_path):
     workflow = load(tmp_path / "image-clustering.imgflow", INSTALLED)
     node = workflow.node_by_title("Import Images")
     assert node.settings["directory"] == str(tmp_path / "images")
+
+
+def test_a_listing_piped_into_a_reader_that_stops_early_ends_quietly():
+    """`imgflow widgets | head -3`: no traceback when head closes the pipe."""
+    import os
+    import subprocess
+    import sys
+    code = "import sys; from imgflow.cli import main; sys.exit(main(['widgets']))"
+    listing = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, cwd=os.path.dirname(os.path.dirname(
+                                   os.path.dirname(os.path.abspath(__file__)))))
+    listing.stdout.close()                 # the reader goes away before the listing is written
+    err = listing.stderr.read().decode()
+    assert listing.wait(timeout=60) == 0
+    assert "Traceback" not in err and "BrokenPipe" not in err
