@@ -22,25 +22,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-from scipy.special import comb
+from sklearn.metrics import adjusted_rand_score
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 OFFLINE = ("efficientnet-lite0", "efficientnet-lite1", "efficientnet-lite2")
-
-
-def adjusted_rand_index(truth, found) -> float:
-    """Hubert and Arabie's ARI from the contingency table (no sklearn here)."""
-    a = np.unique(np.asarray(truth, dtype=str), return_inverse=True)[1]
-    b = np.unique(np.asarray(found, dtype=str), return_inverse=True)[1]
-    table = np.zeros((a.max() + 1, b.max() + 1))
-    np.add.at(table, (a, b), 1)
-    pairs = comb(table, 2).sum()
-    rows, cols = comb(table.sum(1), 2).sum(), comb(table.sum(0), 2).sum()
-    expected = rows * cols / comb(len(a), 2)
-    return float((pairs - expected) / ((rows + cols) / 2 - expected))
 
 
 def cluster_quality(folder: Path, model_id: str) -> tuple[int, float]:
@@ -65,7 +52,7 @@ def cluster_quality(folder: Path, model_id: str) -> tuple[int, float]:
         {"Distances": distances}, {**HierarchicalClustering.default_settings(),
                                    "linkage": "ward", "selection": "top_n", "top_n": k},
         Context()).outputs["Data"]
-    return len(table), adjusted_rand_index(data.column("category").data,
+    return len(table), adjusted_rand_score(data.column("category").data,
                                            data.column("Cluster").data)
 
 
