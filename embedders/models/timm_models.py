@@ -30,10 +30,9 @@ import torch
 from torch import nn
 
 from imgflow.embedders.errors import EmbedderError
-from imgflow.embedders.models import offline_models
+from imgflow.embedders.models import TIMM_PREFIX, offline_models
 from imgflow.embedders.models.info import ModelInfo
 
-PREFIX = "timm:"
 DOWNLOAD_TIMEOUT_S = 30.0
 PROBE_TIMEOUT_S = 5.0
 # the files timm looks for in a model's hub repository, in its order
@@ -60,7 +59,7 @@ def model_info(name: str, net: nn.Module, width: int, version: str) -> ModelInfo
     config = resolve_data_config({}, model=net)
     _, height, wide = config["input_size"]
     return ModelInfo(
-        id=PREFIX + name,
+        id=TIMM_PREFIX + name,
         name=f"timm {name}",
         width=width,
         input_size=(int(height), int(wide)),

@@ -21,6 +21,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from imgflow.embedders.models import is_timm
 from imgflow.embedders.remote import PROTOCOL_VERSION
 from imgflow.embedders.remote import wire
 from imgflow.embedders.remote.batcher import Batcher
@@ -58,7 +59,7 @@ def _model_entry(model) -> dict:
     entry = {"id": info.id, "name": info.name, "width": int(info.width),
              "input_size": [int(info.input_size[0]), int(info.input_size[1])],
              "version": str(info.version)}
-    if info.id.startswith("timm:"):
+    if is_timm(info.id):
         # clients know the listed models; a timm model's fitting comes from the server
         entry["preprocess"] = wire.preprocess_entry(info)
     return entry

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 from imgflow.api import Context, Input, Output, Result, Setting, Widget, WidgetError
 from imgflow.data import Table
+from imgflow.embedders.models import TIMM_PREFIX
 
 from imgflow.widgets.common.images import image_column
 
 from .run import (EmbeddingSummary, embed_table, file_stamp, output_tables, server_urls,
                   skipped_warning, token_file_warning, trusted_tokens, weights_path)
-
-TIMM_PREFIX = "timm:"   # imgflow.embedders.models.TIMM_PREFIX, without importing it at start-up
 
 
 class EmbedderChoices(tuple):

@@ -13,6 +13,7 @@ import numpy as np
 
 from imgflow.api import Cancelled, Context, WidgetError
 from imgflow.data import Column, Table
+from imgflow.embedders.models import TIMM_PREFIX
 from imgflow.widgets.common.images import resolve
 
 MAX_LISTED = 5      # skipped images named in the warning; the rest are counted
@@ -65,7 +66,7 @@ def token_file_warning(saved: dict) -> list[str]:
 
 def weights_path(settings: dict, base: Path | None) -> str | None:
     """The weights file a timm:NAME embedder loads (relative: from the workflow's folder)."""
-    if not settings["embedder"].startswith("timm:") or not settings["weights_file"]:
+    if not settings["embedder"].startswith(TIMM_PREFIX) or not settings["weights_file"]:
         return None
     return resolve(settings["weights_file"], base)
 
