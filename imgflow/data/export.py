@@ -3,14 +3,16 @@
 Every export is atomic: it is written to a temporary file beside the target,
 then renamed over it, so a failed export leaves an existing file as it was.
 
-CSV text is what Python's ``csv.writer`` made of ``Table.rows()`` before
-(the test keeps that implementation to compare): numbers as ``repr`` of
-the float64 value, whole numbers below 1e15 without ``.0``, missing as
-empty; UTF-8, CRLF line ends, fields quoted only when they hold a comma,
-a quote or a line break.  It is built in bulk: ``repr`` of a whole block's
-list of floats formats them in C, 3-4x faster than one by one (1,000 x 1,280
-float32: 2.8 -> 0.7-1.1 s of CPU on a busy 2-core machine); what is left is
-Python's shortest round-trip formatting of each float, kept for the same text.
+CSV text is what Python's ``csv.writer`` made of ``Table.rows()`` before,
+with one change for speed: UTF-8, CRLF line ends, fields quoted only when
+they hold a comma, a quote or a line break, missing numbers empty, whole
+numbers below 1e15 without ``.0``; float64 numbers as ``repr`` (the shortest
+text that reads back the same float64); float32 numbers -- embeddings -- with
+9 significant digits (``%.9g``, C's FLT_DECIMAL_DIG: always enough to read
+back the same float32), formatted in C a whole row at a time.  ``repr`` of
+the float64 value of a float32 wrote 17 digits that carried nothing more
+and cost 4-7x the time (1,000 x 1,280: 0.9 s against 0.15 s; the benchmark
+is benchmarks/vs_orange.py).
 
 One change from that text, for safety: a text cell that starts with ``=``,
 ``+``, ``-`` or ``@`` gets a leading apostrophe (OWASP's convention for CSV
@@ -119,6 +121,23 @@ _EMPTY = _Raw("")
 
 
 def _float_rows(block: np.ndarray) -> list[str]:
+    """Each row of a 2-d float block as comma-separated text (see the module's doc)."""
+    if block.dtype == np.float32:
+        return _float32_rows(block)
+    return _float64_rows(block)
+
+
+def _float32_rows(block: np.ndarray) -> list[str]:
+    """%.9g of every number, a row per C-level format; NaN empty, -0 as 0."""
+    values = block + np.float32(0.0)          # -0.0 + 0.0 is 0.0, written "0"
+    row_format = ",".join(["%.9g"] * values.shape[1])
+    rows = [row_format % tuple(row) for row in values.tolist()]
+    for i in np.flatnonzero(np.isnan(values).any(axis=1)):
+        rows[i] = ",".join("" if cell == "nan" else cell for cell in rows[i].split(","))
+    return rows
+
+
+def _float64_rows(block: np.ndarray) -> list[str]:
     """Each row of a 2-d float block as comma-separated text, as _format_float
     writes each number: "" for NaN, whole numbers below 1e15 as integers,
     the rest as Python's repr of the float64 value."""

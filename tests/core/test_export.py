@@ -1,4 +1,4 @@
-"""Exports: CSV text as before (compared with the old writer), formats by
+"""Exports: CSV text as before (compared with the old writer; float32 with 9 digits), formats by
 extension, atomic writes, spreadsheet-safe text, empty tables."""
 from __future__ import annotations
 
@@ -50,13 +50,28 @@ def written(table: Table, tmp_path, name="out.csv") -> bytes:
     return path.read_bytes()
 
 
-def test_csv_is_byte_for_byte_the_old_text(tmp_path, monkeypatch):
+def test_float64_csv_is_byte_for_byte_the_old_text(tmp_path, monkeypatch):
     table = mixed_table()
-    assert written(table, tmp_path) == legacy_csv(table)
-    monkeypatch.setattr(export, "_BLOCK_CELLS", 10)   # many blocks: same text
-    assert written(table, tmp_path) == legacy_csv(table)
     float64 = Table(table.X.astype(np.float64) / 3, table.feature_names, table.columns)
     assert written(float64, tmp_path) == legacy_csv(float64)
+    monkeypatch.setattr(export, "_BLOCK_CELLS", 10)   # many blocks: same text
+    assert written(float64, tmp_path) == legacy_csv(float64)
+
+
+def test_float32_features_read_back_exactly_and_the_rest_is_the_old_text(tmp_path, monkeypatch):
+    table = mixed_table()
+    table = Table(table.X.astype(np.float32), table.feature_names, table.columns)
+    ours = list(csv.reader(io.StringIO(written(table, tmp_path).decode("utf-8"))))
+    old = list(csv.reader(io.StringIO(legacy_csv(table).decode("utf-8"))))
+    width = table.X.shape[1]
+    assert [row[:-width] for row in ours] == [row[:-width] for row in old]
+    cells = np.array([[c or "nan" for c in row[-width:]] for row in ours[1:]])
+    back = cells.astype(np.float64).astype(np.float32)
+    np.testing.assert_array_equal(back, table.X)          # every float32, NaN and inf included
+    assert max(len(c) for c in cells.ravel()) <= len("-1.23456789e-05")  # 9 digits, not 17
+    assert ours[2][-width:][:4] == ["", "0", "3", "-7"]   # missing empty, -0 and whole numbers plain
+    monkeypatch.setattr(export, "_BLOCK_CELLS", 10)
+    assert list(csv.reader(io.StringIO(written(table, tmp_path).decode("utf-8")))) == ours
 
 
 @pytest.mark.parametrize("table", [
