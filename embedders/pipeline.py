@@ -21,6 +21,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from imgflow.embedders.cache import EmbeddingCache, FileStamp, content_key
+from imgflow.embedders import storage
 from imgflow.embedders.errors import EmbedderError, EmbeddingCancelled
 from imgflow.embedders.images import ImageSkipped, is_url, open_rgb, read_bytes
 
@@ -64,10 +65,26 @@ def decode_workers() -> int:
 def _file_stat(source: str) -> FileStamp | None:
     if is_url(source):
         return None
+    if storage.is_storage_url(source):
+        return _object_stat(source)
     try:
         return FileStamp.of(source)
     except (OSError, ValueError):
         return None  # the loader gives the reason
+
+
+def _object_stat(url: str) -> FileStamp | None:
+    """An object's stamp from its listing (size, time, ETag or checksum), so a cached run
+    need not download it; None (hash the bytes) when there is no fingerprint or no access."""
+    try:
+        found = storage.stamp(url)
+    except storage.StorageError:
+        return None  # the loader gives the reason
+    if found is None:
+        return None
+    size, mtime_ns, fingerprint = found
+    # the fingerprint stands where a file has its inode: any change of contents changes it
+    return FileStamp(url, size, mtime_ns, mtime_ns, fingerprint, 0)
 
 
 class _Run:

@@ -1,4 +1,5 @@
-"""Finding images in a folder tree and reading their sizes from the headers.
+"""Finding images in a folder tree (or under a storage URL) and reading their sizes
+from the headers.
 
 Pure Python (no Qt): used by Import Images' compute on a worker thread.
 Dimensions come from the file headers only, read by a few threads at once,
@@ -14,6 +15,8 @@ from typing import Callable
 
 import numpy as np
 
+from imgflow.api import WidgetError
+from imgflow.embedders import storage
 from imgflow.embedders.images import SUPPORTED_EXTENSIONS, ImageSkipped, read_size
 from imgflow.data import Column, Table
 
@@ -68,6 +71,30 @@ def find_images(root: Path, recursive: bool,
             found.append(Found(path, rel_folder + (name,), size))
     found.sort(key=lambda f: f.relative)
     return found, unreadable
+
+
+def find_objects(url: str, recursive: bool, check: Callable[[], None]) -> list[Found]:
+    """The images under a storage URL, as find_images finds them in a folder: by extension,
+    hidden names left out, sorted; each with its own URL as its path."""
+    check()
+    try:
+        listing = list(storage.walk(url, recursive))
+    except storage.StorageError as exc:
+        reason = str(exc)
+        if reason == "file not found":
+            raise WidgetError(f"Folder not found: {url}") from None
+        raise WidgetError(f"Cannot read {url}: {reason}") from None
+    check()
+    found = []
+    for relative, info in listing:
+        extension = os.path.splitext(relative[-1])[1].lower()
+        if any(p.startswith(".") for p in relative) or extension not in SUPPORTED_EXTENSIONS:
+            continue
+        size = info.get("size")
+        found.append(Found(storage.child(url, relative), relative,
+                           size if isinstance(size, int) else -1))
+    found.sort(key=lambda f: f.relative)
+    return found
 
 
 def read_sizes(files: list[Found], progress: Callable[[int, int], None],
