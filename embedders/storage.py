@@ -62,10 +62,23 @@ def location(url: str) -> str:
     protocol = parts.scheme.lower()
     if protocol in ("", "http", "https", *LOCAL):
         raise ValueError(f"{url!r} is not an object-storage URL")
+    if not _known(protocol):
+        raise ValueError(f"{url!r} is not an http:// or https:// address, nor a storage URL "
+                         "fsspec knows (s3://, gs://, …)")
     if "@" in parts.netloc:
         raise ValueError(f"{url!r} holds a user name or key; credentials in a URL are never "
                          "used (your own configuration is)")
     return f"{protocol}://{parts.netloc}"
+
+
+def _known(protocol: str) -> bool:
+    """Whether fsspec has this protocol (any, when fsspec is not installed: reading says
+    what to install)."""
+    try:
+        from fsspec.registry import known_implementations, registry
+    except ImportError:
+        return True
+    return protocol in known_implementations or protocol in registry
 
 
 def local_path(url: str) -> str:

@@ -64,7 +64,7 @@ def test_preferences_add_set_token_and_remove_servers(qtbot, monkeypatch):
     assert trusted_servers.token_for("gpu-box:8750") == "typed-secret"
     assert page.new_token_edit.text() == "" and page.url_edit.text() == ""
 
-    page.url_edit.setText("ftp://elsewhere")
+    page.url_edit.setText("gopher://elsewhere")
     qtbot.mouseClick(page.add_button, Qt.LeftButton)
     assert "http://" in page.problem.text() and page.urls() == ["http://gpu-box:8750"]
 
