@@ -29,7 +29,7 @@ LOCAL = frozenset({"file", "local"})
 WRAPPERS = frozenset({"zip", "tar", "libarchive", "reference", "simplecache", "filecache",
                       "blockcache", "cached", "dir", "data"})
 EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs"}
-_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)(://|::)")   # ::, fsspec's chained URLs
 
 
 class StorageError(Exception):
@@ -47,7 +47,7 @@ def set_policy(refusal: Callable[[str], str | None]) -> None:
 
 def scheme(source: str) -> str | None:
     """The URL's scheme in lower case (``s3``), or None for a plain path."""
-    match = _SCHEME.match(source) if isinstance(source, str) else None
+    match = _SCHEME.match(source) if isinstance(source, str) and "://" in source else None
     return match.group(1).lower() if match else None
 
 
@@ -107,7 +107,10 @@ def check(url: str) -> None:
 
 
 def install_hint(protocol: str, package: str) -> str:
-    extra = EXTRAS.get(protocol, "cloud")
+    """What to install for a protocol: imgflow's extra where it has one, else the package."""
+    extra = EXTRAS.get(protocol)
+    if extra is None:
+        return f"pip install fsspec {package}" if package != "fsspec" else "pip install fsspec"
     return f'pip install "imgflow[{extra}]" (or pip install {package})'
 
 
