@@ -83,8 +83,9 @@ def _object_stat(url: str) -> FileStamp | None:
     if found is None:
         return None
     size, mtime_ns, fingerprint = found
-    # the fingerprint stands where a file has its inode: any change of contents changes it
-    return FileStamp(url, size, mtime_ns, mtime_ns, fingerprint, 0)
+    # The fingerprint stands where a file has its inode: any rewrite changes it, so there
+    # is no clock tick to wait out (ctime 0: the stamp is remembered at once).
+    return FileStamp(url, size, mtime_ns, 0, fingerprint, 0)
 
 
 class _Run:
