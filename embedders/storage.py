@@ -135,7 +135,7 @@ def filesystem(url: str):
             raise StorageError(f"{protocol}:// is not a storage protocol fsspec knows") from None
         raise StorageError(f"cannot use {url} ({exc})") from None
     except Exception as exc:     # a bad configuration, missing credentials...
-        raise StorageError(f"cannot use {location(url)} ({reason(exc)})") from None
+        raise StorageError(reason(exc)) from None
 
 
 def reason(exc: BaseException) -> str:

@@ -189,3 +189,36 @@ def test_a_set_url_is_kept_as_typed(tmp_path, never_read):
     apply_override(wf, override)
     assert next(iter(wf.nodes.values())).settings["directory"] == "s3://mine/photos"
     assert user_destinations(wf, [override]) == ["s3://mine/photos"]
+
+
+# -- the window ------------------------------------------------------------------------------------
+
+def test_a_url_typed_in_the_window_is_the_users_choice(qtbot, monkeypatch):
+    from PyQt5.QtCore import Qt
+    from PyQt5.QtWidgets import QInputDialog
+
+    import fsspec.core
+    from imgflow.engine import Engine
+    from imgflow.gui.panel import open_panel
+    from imgflow.gui.qtpost import QtPoster
+
+    def no_network(url):
+        raise PermissionError("denied")      # stands in for the bucket's answer
+    monkeypatch.setattr(fsspec.core, "url_to_fs", no_network)
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: (" s3://mine/photos ", True))
+    wf = Workflow(Registry([ImportImages]))
+    node = wf.add_node("imgflow.import_images")
+    engine = Engine(wf, post=QtPoster())
+    try:
+        panel = open_panel(wf, engine, node)
+        qtbot.addWidget(panel)
+        qtbot.mouseClick(panel.url_button, Qt.LeftButton)
+        assert node.settings["directory"] == "s3://mine/photos"
+        assert node.settings["recent"] == ["s3://mine/photos"]
+        assert trusted_servers.storage_trusted("s3://mine/photos")
+        qtbot.waitUntil(engine.is_idle)
+        # trusted, so it was read: the bucket's own answer is the message
+        assert panel.info.text() == "Cannot read s3://mine/photos: no permission"
+        assert panel.folder_combo.itemText(0) == "s3://mine/photos"
+    finally:
+        engine.shutdown()
