@@ -152,6 +152,7 @@ def walk(url: str, recursive: bool) -> Iterator[tuple[tuple[str, ...], dict[str,
     """(path under url as parts, fsspec info) of every file under a folder-like URL."""
     fs, root = filesystem(url)
     try:
+        fs.invalidate_cache(root)    # a listing kept from an earlier scan would miss changes
         if not fs.isdir(root):
             raise StorageError("file not found" if not fs.exists(root) else "not a folder")
         found = fs.find(root, maxdepth=None if recursive else 1, withdirs=False, detail=True)
@@ -174,13 +175,9 @@ def read_bytes(url: str, max_bytes: int) -> bytes:
     """The whole object; StorageError when missing, too large or unreadable."""
     fs, path = filesystem(url)
     try:
-        size = fs.size(path)
-        if size is not None and size > max_bytes:
-            raise StorageError("file too large")
-        with fs.open(path, "rb") as f:
-            data = f.read(max_bytes + 1)
-    except StorageError:
-        raise
+        # one ranged GET: no size looked up first (a cached listing could be stale), and
+        # never more than one byte past the limit downloaded
+        data = fs.cat_file(path, start=0, end=max_bytes + 1)
     except IsADirectoryError:
         raise StorageError("not a file (a folder)") from None
     except Exception as exc:
@@ -217,6 +214,7 @@ def stamp(url: str) -> tuple[int, int, int] | None:
     """
     fs, path = filesystem(url)
     try:
+        fs.invalidate_cache(path)    # the object as it is now, not as an old listing saw it
         info = fs.info(path)
     except Exception:
         return None
