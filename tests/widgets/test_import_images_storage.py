@@ -99,6 +99,18 @@ def test_bad_urls_are_one_line_errors(directory, message):
         run(directory)
 
 
+def test_a_missing_protocol_package_is_a_one_line_error_naming_it(monkeypatch):
+    from fsspec.registry import known_implementations
+    monkeypatch.setitem(known_implementations, "fakecloud",
+                        {"class": "imgflow_no_such_package.FS", "err": "Install it"})
+    trusted_servers.add("fakecloud://bucket")
+    with pytest.raises(WidgetError) as error:
+        run("fakecloud://bucket/photos")
+    assert str(error.value) == ("Cannot read fakecloud://bucket/photos: fakecloud:// URLs need "
+                                "imgflow_no_such_package: pip install fsspec "
+                                "imgflow_no_such_package")
+
+
 def test_an_empty_prefix_warns_and_outputs_nothing():
     fsspec.filesystem("memory").pipe("/lonely/readme.txt", b"x")
     result, ctx = run("memory://lonely")

@@ -22,6 +22,7 @@ from imgflow.data import Column, Table
 
 CHUNK = 200          # files per thread task: small enough for smooth progress
 MAX_THREADS = 8
+REMOTE_THREADS = 16  # objects in storage: each header read waits on the network, not a CPU
 
 
 @dataclass(frozen=True)
@@ -109,9 +110,12 @@ def read_sizes(files: list[Found], progress: Callable[[int, int], None],
                 out.append(str(exc) or "not an image")
         return out
 
-    chunks = [files[i:i + CHUNK] for i in range(0, len(files), CHUNK)]
+    remote = bool(files) and storage.is_storage_url(files[0].path)
+    chunk_size = CHUNK // 8 if remote else CHUNK
+    chunks = [files[i:i + chunk_size] for i in range(0, len(files), chunk_size)]
     results: list[tuple[int, int] | str] = []
-    threads = max(1, min(MAX_THREADS, (os.cpu_count() or 2) * 2, len(chunks)))
+    most = REMOTE_THREADS if remote else min(MAX_THREADS, (os.cpu_count() or 2) * 2)
+    threads = max(1, min(most, len(chunks)))
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="imgflow-scan") as pool:
         futures = [pool.submit(read_chunk, c) for c in chunks]
         try:
