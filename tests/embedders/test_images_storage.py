@@ -26,10 +26,14 @@ def mem():
         del fs.store[key]
 
 
-@pytest.fixture
-def no_policy():
-    yield
+@pytest.fixture(autouse=True)
+def policy_kept():
+    """The loader alone, as a library user has it (every URL may be read); the
+    application's policy, when installed, is put back after the test."""
+    before = storage._policy
     storage.set_policy(lambda url: None)
+    yield
+    storage.set_policy(before)
 
 
 def png(size=(40, 30), noise=False) -> bytes:
@@ -107,7 +111,7 @@ def test_missing_large_and_folder_objects(mem, monkeypatch):
         read_bytes(url)
 
 
-def test_the_applications_policy_refuses_before_anything_is_read(mem, no_policy, monkeypatch):
+def test_the_applications_policy_refuses_before_anything_is_read(mem, monkeypatch):
     fs, base = mem
     url = put(fs, f"{base}/a.png", png())
     asked = []

@@ -175,7 +175,9 @@ def test_the_canvas_asks_before_reading_and_trust_is_per_bucket():
 
 def test_the_loader_refuses_urls_of_untrusted_buckets_in_any_table(never_read):
     import imgflow.widgets  # noqa: F401  (installs the user's trust as the loaders' policy)
+    from imgflow.embedders import storage
     from imgflow.embedders.images import ImageSkipped, read_bytes
+    assert storage._policy is trusted_servers.storage_refusal
     with pytest.raises(ImageSkipped, match=r"refused: s3://theirs is not trusted "
                                            r"\(imgflow servers add s3://theirs\)"):
         read_bytes("s3://theirs/cat.jpg")
