@@ -177,12 +177,15 @@ def _orientation(image: Image.Image) -> int:
         return 1
 
 
-def read_size(source: str) -> tuple[int, int]:
-    """(width, height) as displayed, read from the header only."""
+def read_size(source: str, size: int | None = None) -> tuple[int, int]:
+    """(width, height) as displayed, read from the header only.
+
+    ``size``: the file's size in bytes when a listing gave it (spares a request
+    to object storage)."""
     if is_url(source):
         fp = io.BytesIO(read_bytes(source))
     elif storage.is_storage_url(source):
-        fp = _open_storage_header(source)
+        fp = _open_storage_header(source, size)
     else:
         fp = _local(source)
         _regular_file_size(fp)
@@ -219,10 +222,12 @@ def _header_orientation(image: Image.Image) -> int:
     return _orientation(image)
 
 
-def _open_storage_header(url: str):
+def _open_storage_header(url: str, size: int | None):
     """The object as a file that downloads only the blocks Pillow reads."""
+    if size == 0:
+        raise ImageSkipped("file is empty")
     try:
-        fp = storage.open_header(url)
+        fp = storage.open_header(url, size)
     except storage.StorageError as e:
         raise ImageSkipped(str(e)) from None
     if getattr(fp, "size", None) == 0:

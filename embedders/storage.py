@@ -187,11 +187,17 @@ def read_bytes(url: str, max_bytes: int) -> bytes:
     return data
 
 
-def open_header(url: str):
+def open_header(url: str, size: int | None = None):
     """A seekable file that fetches HEADER_BLOCK bytes at a time: Pillow reads a header
-    without the rest of the object being downloaded."""
+    without the rest of the object being downloaded.  A size known from a listing
+    spares the request that would ask for it (where the filesystem takes one)."""
     fs, path = filesystem(url)
     try:
+        if size is not None and size >= 0:
+            try:
+                return fs.open(path, "rb", block_size=HEADER_BLOCK, size=size)
+            except TypeError:    # this filesystem's files take no size
+                pass
         return fs.open(path, "rb", block_size=HEADER_BLOCK)
     except IsADirectoryError:
         raise StorageError("not a file (a folder)") from None

@@ -108,3 +108,23 @@ def test_embedding_s3_images_twice_reads_them_once(s3, tmp_path, monkeypatch):
         assert not np.array_equal(third.vectors[0], first.vectors[0])
     finally:
         cache.close()
+
+
+def test_the_scan_asks_nothing_per_object_but_its_header(s3, monkeypatch):
+    """The listing gives each object's size: one ranged GET per image, no HEAD request."""
+    import s3fs
+    from imgflow.api import Context
+    from imgflow.widgets.import_images import ImportImages
+    trusted_servers.add(f"s3://{BUCKET}")
+    asked, fetched = [], []
+    info, fetch = s3fs.S3FileSystem._info, s3fs.core.S3File._fetch_range
+    monkeypatch.setattr(s3fs.S3FileSystem, "_info",
+                        lambda self, path, **kw: asked.append(path) or info(self, path, **kw))
+    monkeypatch.setattr(s3fs.core.S3File, "_fetch_range",
+                        lambda self, a, b: fetched.append(self.path) or fetch(self, a, b))
+    result = ImportImages().compute({}, {"directory": f"s3://{BUCKET}/set", "recursive": True,
+                                         "recent": []}, Context())
+    assert len(result.outputs["Data"]) == 4
+    assert sorted(fetched) == sorted(s3.find(f"{BUCKET}/set"))      # the broken one too
+    assert not [p for p in asked if p.endswith(".jpg")]
+

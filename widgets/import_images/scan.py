@@ -101,16 +101,17 @@ def find_objects(url: str, recursive: bool, check: Callable[[], None]) -> list[F
 def read_sizes(files: list[Found], progress: Callable[[int, int], None],
                check: Callable[[], None]) -> list[tuple[int, int] | str]:
     """(width, height) of each file, or the reason it cannot be read."""
+    remote = bool(files) and storage.is_storage_url(files[0].path)
+
     def read_chunk(chunk: list[Found]) -> list[tuple[int, int] | str]:
         out = []
         for f in chunk:
             try:
-                out.append(read_size(f.path))
+                out.append(read_size(f.path, f.size if remote else None))
             except ImageSkipped as exc:
                 out.append(str(exc) or "not an image")
         return out
 
-    remote = bool(files) and storage.is_storage_url(files[0].path)
     chunk_size = CHUNK // 8 if remote else CHUNK
     chunks = [files[i:i + chunk_size] for i in range(0, len(files), chunk_size)]
     results: list[tuple[int, int] | str] = []
