@@ -28,7 +28,10 @@ LOCAL = frozenset({"file", "local"})
 # they name nothing by their URL alone, so they are not read at all
 WRAPPERS = frozenset({"zip", "tar", "libarchive", "reference", "simplecache", "filecache",
                       "blockcache", "cached", "dir", "data"})
-EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs"}
+EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs"}    # imgflow's extras
+# what to name when fsspec itself is missing (its registry, which knows the rest, is too)
+PACKAGES = {"s3": "s3fs", "s3a": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs",
+            "abfs": "adlfs", "abfss": "adlfs", "adl": "adlfs"}
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)(://|::)")   # ::, fsspec's chained URLs
 
 
@@ -110,7 +113,8 @@ def install_hint(protocol: str, package: str) -> str:
     """What to install for a protocol: imgflow's extra where it has one, else the package."""
     extra = EXTRAS.get(protocol)
     if extra is None:
-        return f"pip install fsspec {package}" if package != "fsspec" else "pip install fsspec"
+        return f"pip install {package}" if package.startswith("fsspec") else \
+            f"pip install fsspec {package}"
     return f'pip install "imgflow[{extra}]" (or pip install {package})'
 
 
@@ -122,8 +126,9 @@ def filesystem(url: str):
         from fsspec.core import url_to_fs
         from fsspec.registry import known_implementations
     except ImportError:
+        needed = " ".join(["fsspec", *filter(None, [PACKAGES.get(protocol)])])
         raise StorageError(f"{protocol}:// URLs need fsspec: "
-                           f"{install_hint(protocol, 'fsspec')}") from None
+                           f"{install_hint(protocol, needed)}") from None
     package = known_implementations.get(protocol, {}).get("class", "").split(".")[0]
     try:
         return url_to_fs(url)

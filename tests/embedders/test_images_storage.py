@@ -157,7 +157,8 @@ def test_a_missing_protocol_package_says_what_to_install(monkeypatch):
 def test_without_fsspec_the_message_names_it(monkeypatch):
     import sys
     monkeypatch.setitem(sys.modules, "fsspec.core", None)
-    with pytest.raises(ImageSkipped, match=r"need fsspec: pip install \"imgflow\[gcs\]\""):
+    with pytest.raises(ImageSkipped, match=r'need fsspec: pip install "imgflow\[gcs\]" '
+                                           r'\(or pip install fsspec gcsfs\)'):
         read_bytes("gs://bucket/a.jpg")
 
 
