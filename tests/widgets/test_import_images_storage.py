@@ -236,3 +236,25 @@ def test_a_url_typed_in_the_window_is_the_users_choice(qtbot, monkeypatch):
         assert panel.folder_combo.itemText(0) == "s3://mine/photos"
     finally:
         engine.shutdown()
+
+
+def test_the_window_takes_no_web_page_for_a_bucket(qtbot, monkeypatch):
+    from PyQt5.QtCore import Qt
+    from PyQt5.QtWidgets import QInputDialog
+
+    from imgflow.engine import Engine
+    from imgflow.gui.panel import open_panel
+
+    monkeypatch.setattr(QInputDialog, "getText",
+                        lambda *a, **k: ("https://example.com/photos", True))
+    wf = Workflow(Registry([ImportImages]))
+    node = wf.add_node("imgflow.import_images")
+    engine = Engine(wf)
+    try:
+        panel = open_panel(wf, engine, node)
+        qtbot.addWidget(panel)
+        qtbot.mouseClick(panel.url_button, Qt.LeftButton)
+        assert node.settings["directory"] == "" and trusted_servers.trusted_servers() == []
+        assert panel.info.text().startswith("Not an object-storage URL: https://example.com")
+    finally:
+        engine.shutdown()

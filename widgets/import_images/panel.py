@@ -78,8 +78,10 @@ class ImportImagesPanel(WidgetPanel):
                     trusted_servers.add(path)
                 except (ValueError, UserSettingsError):
                     pass                # the node says what is wrong with the address
-        else:
+        elif storage.scheme(path.strip()) is None:
             path = os.path.abspath(os.path.expanduser(path))
+        else:
+            path = path.strip()         # file:///x: compute reads it as the folder /x
         if path == self.settings["directory"]:
             self.reload()
         self.set_settings("Choose folder", directory=path,
@@ -100,8 +102,13 @@ class ImportImagesPanel(WidgetPanel):
         url, ok = QInputDialog.getText(self, "Images in object storage",
                                        "URL of a bucket or folder (s3://, gs://, …):",
                                        QLineEdit.Normal, start)
-        if ok and storage.is_storage_url(url.strip()):
+        if not ok or not url.strip():
+            return
+        if storage.is_storage_url(url.strip()):
             self.choose_directory(url)
+        else:       # an http(s) page or a plain path: not something a bucket listing reads
+            self.info.setText(f"Not an object-storage URL: {printable(url.strip())} "
+                              "(give s3://bucket/prefix, gs://…, or Choose… a folder)")
 
     def _recent_chosen(self, index: int) -> None:
         path = self.folder_combo.itemData(index)
