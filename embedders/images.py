@@ -14,6 +14,8 @@ import struct
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from imgflow.embedders import storage
+
 SUPPORTED_EXTENSIONS = frozenset({
     ".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp",
     ".ppm", ".pgm", ".pbm", ".pnm",
@@ -46,10 +48,32 @@ def is_url(source: str) -> bool:
 
 
 def read_bytes(source: str) -> bytes:
-    """The file's bytes, from a local path or an http(s) URL."""
+    """The file's bytes, from a local path, an http(s) URL or an fsspec URL (s3://...)."""
     if is_url(source):
         return _read_url(source)
-    return _read_local(source)
+    if storage.is_storage_url(source):
+        return _read_storage(source)
+    return _read_local(_local(source))
+
+
+def _local(source: str) -> str:
+    """A file:// URL as the local path it names; other sources as they are."""
+    if storage.scheme(source) not in storage.LOCAL:
+        return source
+    try:
+        return storage.local_path(source)
+    except ValueError as e:
+        raise ImageSkipped(f"refused: {e}") from None
+
+
+def _read_storage(url: str) -> bytes:
+    try:
+        data = storage.read_bytes(url, MAX_FILE_BYTES)
+    except storage.StorageError as e:
+        raise ImageSkipped(str(e)) from None
+    if not data:
+        raise ImageSkipped("file is empty")
+    return data
 
 
 def _regular_file_size(path: str) -> int:
@@ -153,21 +177,63 @@ def _orientation(image: Image.Image) -> int:
         return 1
 
 
-def read_size(source: str) -> tuple[int, int]:
-    """(width, height) as displayed, read from the header only."""
+def read_size(source: str, size: int | None = None) -> tuple[int, int]:
+    """(width, height) as displayed, read from the header only.
+
+    ``size``: the file's size in bytes when a listing gave it (spares a request
+    to object storage)."""
     if is_url(source):
         fp = io.BytesIO(read_bytes(source))
+    elif storage.is_storage_url(source):
+        fp = _open_storage_header(source, size)
     else:
-        _regular_file_size(source)
-        fp = source
-    image = _open(fp)
+        fp = _local(source)
+        _regular_file_size(fp)
     try:
-        width, height = image.size
-        if _orientation(image) in _SWAPPING_ORIENTATIONS:
-            width, height = height, width
-        return width, height
+        image = _open_remote_safe(fp) if storage.is_storage_url(source) else _open(fp)
+        try:
+            width, height = image.size
+            if _header_orientation(image) in _SWAPPING_ORIENTATIONS:
+                width, height = height, width
+            return width, height
+        finally:
+            image.close()
     finally:
-        image.close()
+        if not isinstance(fp, str):
+            fp.close()
+
+
+def _open_remote_safe(fp) -> Image.Image:
+    """_open on a file whose reads go over the network: a lost connection or an
+    expired credential skips the image too, with the storage library's reason."""
+    try:
+        return _open(fp)
+    except ImageSkipped:
+        raise
+    except Exception as e:
+        raise ImageSkipped(f"cannot read ({storage.reason(e)})") from None
+
+
+def _header_orientation(image: Image.Image) -> int:
+    # Pillow looks for a PNG's EXIF after the pixels by decoding them all: a
+    # header-only read takes only an EXIF chunk that comes before the pixels.
+    if image.format == "PNG" and "exif" not in image.info:
+        return 1
+    return _orientation(image)
+
+
+def _open_storage_header(url: str, size: int | None):
+    """The object as a file that downloads only the blocks Pillow reads."""
+    if size == 0:
+        raise ImageSkipped("file is empty")
+    try:
+        fp = storage.open_header(url, size)
+    except storage.StorageError as e:
+        raise ImageSkipped(str(e)) from None
+    if getattr(fp, "size", None) == 0:
+        fp.close()
+        raise ImageSkipped("file is empty")
+    return fp
 
 
 def open_rgb(data: bytes, target: tuple[int, int] | None = None) -> Image.Image:

@@ -21,6 +21,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from imgflow.embedders.cache import EmbeddingCache, FileStamp, content_key
+from imgflow.embedders import storage
 from imgflow.embedders.errors import EmbedderError, EmbeddingCancelled
 from imgflow.embedders.images import ImageSkipped, is_url, open_rgb, read_bytes
 
@@ -28,6 +29,7 @@ _POLL_S = 0.05  # how often a wait for a worker looks at is_cancelled
 _DEFAULT_BATCH = 16
 _READ_CHUNK = 32  # files read, hashed and looked up together before the model starts
 _KEEP_BYTES = 256 << 20  # bytes of uncached files kept from that pass for decoding
+_STAT_THREADS = 16  # objects in storage whose stamps are asked for at once
 
 
 @dataclass
@@ -64,10 +66,38 @@ def decode_workers() -> int:
 def _file_stat(source: str) -> FileStamp | None:
     if is_url(source):
         return None
+    if storage.is_storage_url(source):
+        return _object_stat(source)
     try:
         return FileStamp.of(source)
     except (OSError, ValueError):
         return None  # the loader gives the reason
+
+
+def _object_stat(url: str) -> FileStamp | None:
+    """An object's stamp from its listing (size, time, ETag or checksum), so a cached run
+    need not download it; None (hash the bytes) when there is no fingerprint or no access."""
+    try:
+        found = storage.stamp(url)
+    except storage.StorageError:
+        return None  # the loader gives the reason
+    if found is None:
+        return None
+    size, mtime_ns, fingerprint = found
+    # The fingerprint stands where a file has its inode: any rewrite changes it, so there
+    # is no clock tick to wait out (ctime 0: the stamp is remembered at once).
+    return FileStamp(url, size, mtime_ns, 0, fingerprint, 0)
+
+
+def _file_stats(sources: Sequence[str], indices: list[int]) -> dict[int, FileStamp | None]:
+    """The stamps of these sources; objects in storage are asked a few at a time, as
+    each answer waits on the network."""
+    remote = [i for i in indices if storage.is_storage_url(sources[i])]
+    stats = {i: _file_stat(sources[i]) for i in set(indices) - set(remote)}
+    if remote:
+        with ThreadPoolExecutor(max_workers=_STAT_THREADS, thread_name_prefix="embed-stat") as pool:
+            stats.update(zip(remote, pool.map(_file_stat, [sources[i] for i in remote])))
+    return {i: stats[i] for i in indices}
 
 
 class _Run:
@@ -103,7 +133,7 @@ class _Run:
         indices = list(range(len(self.sources)))
         if self.cache is None or not indices:
             return indices
-        stats = {i: _file_stat(self.sources[i]) for i in indices}
+        stats = _file_stats(self.sources, indices)
         known = self.cache.file_keys([s for s in stats.values() if s is not None])
         keys = {i: known.get(s.path) for i, s in stats.items() if s is not None}
         found = self.cache.get_many([k for k in keys.values() if k], self.info.version)

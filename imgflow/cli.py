@@ -37,13 +37,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("serve", help="run an embedding server (imgflow serve --help)", add_help=False)
 
     servers = sub.add_parser(
-        "servers", help="the embedding servers you trust with your images, and their tokens",
+        "servers", help="the embedding servers (and storage buckets) you trust, and their tokens",
         description="Embedding servers you trust. A workflow may name a server, but your "
-                    "images go only to servers listed here (or named by you with --set).")
+                    "images go only to servers listed here (or named by you with --set). "
+                    "Object-storage buckets (s3://bucket) are trusted the same way before "
+                    "imgflow reads them with your cloud credentials.")
     action = servers.add_subparsers(dest="action", metavar="add|list|remove")
     action.required = True
     add = action.add_parser("add", help="trust a server (again); with --token-file, store its token")
-    add.add_argument("url", help="the server's address, e.g. http://gpu-box:8750")
+    add.add_argument("url", help="the server's address, e.g. http://gpu-box:8750, or a bucket, "
+                                 "e.g. s3://my-bucket")
     add.add_argument("--token-file", metavar="FILE",
                      help="read the server's access token from FILE, once, into your settings")
     action.add_parser("list", help="the servers you trust (tokens are never shown)")
@@ -151,9 +154,9 @@ def _servers(args) -> int:
             server = trusted_servers.add(args.url, token)
             print(f"trusted {server.url} ({server.token_state})", file=sys.stderr)
         elif not trusted_servers.remove(args.url):
-            return _fail(f"{trusted_servers.origin(args.url)} is not one of your trusted servers")
+            return _fail(f"{trusted_servers.location(args.url)} is not one of your trusted servers")
         else:
-            print(f"removed {trusted_servers.origin(args.url)}", file=sys.stderr)
+            print(f"removed {trusted_servers.location(args.url)}", file=sys.stderr)
     except (UserSettingsError, ValueError) as exc:
         return _fail(str(exc))
     return 0

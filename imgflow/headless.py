@@ -1,6 +1,7 @@
 """Running a workflow file without a screen: what ``imgflow run`` does."""
 from __future__ import annotations
 
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -77,12 +78,17 @@ def setting_of(wf: Workflow, title: str, name: str):
 def apply_override(wf: Workflow, override: SettingOverride) -> None:
     node, spec = setting_of(wf, override.title, override.setting)
     text = override.text
-    if spec.path and text:
+    if spec.path and text and not is_url(text):
         text = str(Path(text).expanduser().resolve())   # relative to where the user stands
     try:
         wf.set_settings(node, {spec.name: spec.parse(text)})
     except SettingError as exc:
         raise RunError(f"--set {override.title}.{override.setting}: {exc}") from None
+
+
+def is_url(text: str) -> bool:
+    """A URL (s3://bucket/x, https://...) where a path setting takes one: kept as typed."""
+    return "://" in text and not os.path.exists(text)
 
 
 def user_destinations(wf: Workflow, overrides: list[SettingOverride]) -> list[str]:

@@ -26,7 +26,7 @@ from typing import Any, Iterator
 from . import trusted_servers
 from .api import SettingError
 from .engine import Engine, Status
-from .headless import (ProgressPrinter, WorkflowError, chosen_destinations, find_node,
+from .headless import (ProgressPrinter, WorkflowError, chosen_destinations, find_node, is_url,
                        finish_run, setting_of)
 from .registry import Registry
 from .workflow import Workflow, WorkflowFileError
@@ -72,7 +72,8 @@ class ScriptedWorkflow:
         """
         for name, value in settings.items():
             node, spec = setting_of(self.workflow, title, name)
-            if spec.path and isinstance(value, (str, os.PathLike)) and str(value):
+            if spec.path and isinstance(value, (str, os.PathLike)) and str(value) \
+                    and not is_url(str(value)):
                 value = str(Path(value).expanduser().resolve())
             try:
                 self.workflow.set_settings(node, {spec.name: value})

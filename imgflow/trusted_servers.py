@@ -8,6 +8,12 @@ user's entry; a token file named in a workflow is never read.
 
 Trust is per origin: scheme, host and port (``http://gpu-box:8750``), as a
 browser's is; the path behind it does not matter.
+
+Object storage is trusted the same way, per bucket (``s3://bucket``): reading
+it signs requests with the user's own cloud credentials, so a bucket named by
+a workflow file is read only once the user trusts it (the same list, the same
+``imgflow servers add``), or named it themselves (the panel, ``--set``).
+``memory://`` lives in this process and needs no trust.
 """
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ from typing import Iterable, Iterator
 from urllib.parse import urlsplit
 
 from . import user_settings
+from .embedders import storage
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -60,6 +67,16 @@ def origin(url: str) -> str:
     return f"{scheme}://{host}:{port or DEFAULT_PORTS[scheme]}"
 
 
+def is_storage(url: str) -> bool:
+    """An object-storage URL (``s3://bucket/...``), trusted per bucket, not a server."""
+    return storage.is_storage_url(url.strip())
+
+
+def location(url: str) -> str:
+    """What trust is given to: a server's origin or a bucket's ``scheme://bucket``."""
+    return storage.location(url) if is_storage(url) else origin(url)
+
+
 def canonical(url: str) -> str:
     """The address rebuilt from its checked origin and path: what the client is given.
 
@@ -80,7 +97,7 @@ def _entries(doc: dict) -> list[dict]:
     for entry in servers if isinstance(servers, list) else []:
         if isinstance(entry, dict) and isinstance(entry.get("url"), str):
             try:
-                entries.append({**entry, "url": origin(entry["url"])})
+                entries.append({**entry, "url": location(entry["url"])})
             except ValueError:
                 continue                 # not an address: never matches anything
     return entries
@@ -96,14 +113,14 @@ def trusted_servers() -> list[TrustedServer]:
 
 
 def find(url: str) -> TrustedServer | None:
-    """The user's entry for this address's origin, if they trust it."""
-    wanted = origin(url)
+    """The user's entry for this address's origin (or bucket), if they trust it."""
+    wanted = location(url)
     return next((s for s in trusted_servers() if s.url == wanted), None)
 
 
 def add(url: str, token: str | None = None) -> TrustedServer:
-    """Trust a server (again); a given token replaces the stored one, None keeps it."""
-    url = origin(url)
+    """Trust a server or a bucket (again); a given token replaces the stored one, None keeps it."""
+    url = location(url)
 
     def change(doc):
         entries = _entries(doc)
@@ -127,8 +144,8 @@ def set_token(url: str, token: str | None) -> TrustedServer:
 
 
 def remove(url: str) -> bool:
-    """Stop trusting a server (its token goes too); False when it was not trusted."""
-    url = origin(url)
+    """Stop trusting a server or bucket (its token goes too); False when it was not trusted."""
+    url = location(url)
 
     def change(doc):
         entries = _entries(doc)
@@ -141,11 +158,39 @@ def remove(url: str) -> bool:
 # -- asking -----------------------------------------------------------------
 
 def is_trusted(url: str) -> bool:
-    """True when the user trusts this address, for good or for this run."""
+    """True when the user trusts this server address, for good or for this run."""
     try:
         key = origin(url)
     except ValueError:
         return False
+    return _trusted(key)
+
+
+def storage_trusted(url: str) -> bool:
+    """True when the user trusts this object-storage URL's bucket (memory:// always)."""
+    if storage.scheme(url.strip()) in storage.FREE:
+        return True
+    try:
+        key = storage.location(url)
+    except ValueError:
+        return False
+    return _trusted(key)
+
+
+def storage_refusal(url: str) -> str | None:
+    """Why the loaders may not read this object-storage URL (None: they may).
+
+    Raises user_settings.UserSettingsError when the settings cannot be read."""
+    if storage_trusted(url):
+        return None
+    try:
+        where = storage.location(url)
+    except ValueError as exc:
+        return f"refused: {exc}"
+    return f"refused: {where} is not trusted (imgflow servers add {where})"
+
+
+def _trusted(key: str) -> bool:
     with _run_lock:
         if _allowed_for_run[key]:
             return True
@@ -159,6 +204,14 @@ def token_for(url: str) -> str | None:
 
 def untrusted_message(url: str) -> str:
     """One line: why nothing is sent there, and how the user can allow it."""
+    if is_storage(url):
+        try:
+            shown = storage.location(url)
+        except ValueError as exc:
+            return f"The storage address is not valid: {exc}."
+        return (f"This workflow reads images from {shown} with your own cloud credentials, "
+                f"and you have not trusted it; to allow it, run: imgflow servers add {shown} "
+                f"(or choose the folder yourself: in the widget, or with --set)")
     try:
         shown = origin(url)
     except ValueError as exc:
@@ -173,7 +226,7 @@ def allowed_for_this_run(urls: Iterable[str]) -> Iterator[None]:
     keys = []
     for url in urls:
         try:
-            keys.append(origin(url))
+            keys.append(location(url))
         except ValueError:
             continue                     # the widget reports a bad address itself
     with _run_lock:
@@ -188,16 +241,17 @@ def allowed_for_this_run(urls: Iterable[str]) -> Iterator[None]:
 
 
 def untrusted_in(workflow) -> dict[str, list[int]]:
-    """{origin: [node ids]} of servers the workflow's nodes would send data to, untrusted."""
+    """{origin: [node ids]} of servers (and buckets) the workflow's nodes would send data
+    to (or read with the user's credentials), untrusted."""
     found: dict[str, list[int]] = {}
     for node in workflow.nodes.values():
         widget = workflow.widget(node)
         if widget is None:
             continue
         for url in widget.sends_to(node.settings):
-            if not is_trusted(url):
+            if not (storage_trusted(url) if is_storage(url) else is_trusted(url)):
                 try:
-                    key = origin(url)
+                    key = location(url)
                 except ValueError:
                     continue
                 found.setdefault(key, []).append(node.id)

@@ -116,7 +116,7 @@ class ServersPage(QWidget):
         if self._apply(lambda: trusted_servers.add(url, token or None)):
             self.url_edit.clear()
             self.new_token_edit.clear()
-            self._select(trusted_servers.origin(url))
+            self._select(trusted_servers.location(url))
 
     def remove_selected(self) -> None:
         url = self.selected_url()

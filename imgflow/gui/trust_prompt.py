@@ -1,4 +1,5 @@
-"""Asking the user before a workflow from a file may send images to a server.
+"""Asking the user before a workflow from a file may send images to a server (or read a
+bucket with the user's cloud credentials).
 
 The check itself is in the core (imgflow.trusted_servers) and in the widget,
 which refuses an untrusted server whatever the canvas does; this only asks
@@ -14,12 +15,18 @@ from ..workflow import Workflow
 
 
 def question_text(urls: list[str], titles: list[str]) -> str:
-    where = ", ".join(urls)
+    servers = [u for u in urls if not trusted_servers.is_storage(u)]
+    buckets = [u for u in urls if trusted_servers.is_storage(u)]
     nodes = ", ".join(f"'{t}'" for t in titles)
-    return (f"This workflow sends your images to {where}: allow?\n\n"
-            f"{nodes} would send them there. Yes adds the server to your trusted servers "
-            f"(Edit > Preferences); No keeps your images here, and the widget stops "
-            f"with a message.")
+    asks = []
+    if servers:
+        asks.append(f"sends your images to {', '.join(servers)}")
+    if buckets:     # reading signs requests with the user's own cloud credentials
+        asks.append(f"reads images from {', '.join(buckets)} with your cloud credentials")
+    return (f"This workflow {' and '.join(asks)}: allow?\n\n"
+            f"{nodes} would do so. Yes adds {'them' if len(urls) > 1 else 'it'} to your "
+            f"trusted servers (Edit > Preferences); No keeps your images and credentials "
+            f"here, and the widget stops with a message.")
 
 
 def confirm_servers(parent, workflow: Workflow) -> list[str]:
@@ -32,7 +39,9 @@ def confirm_servers(parent, workflow: Workflow) -> list[str]:
         return []
     urls = list(untrusted)
     titles = list(dict.fromkeys(workflow.nodes[i].title for ids in untrusted.values() for i in ids))
-    answer = QMessageBox.question(parent, "Send images to a server?", question_text(urls, titles),
+    title = ("Send images to a server?" if not all(map(trusted_servers.is_storage, urls))
+             else "Read images from cloud storage?")
+    answer = QMessageBox.question(parent, title, question_text(urls, titles),
                                   QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
     if answer != QMessageBox.Yes:
         return []

@@ -149,7 +149,7 @@ def test_imgflow_servers_in_a_fresh_process_uses_the_config_folder(tmp_path):
 
 
 def test_a_hand_edited_entry_counts_by_its_origin():
-    user_settings.write({"servers": [{"url": "GPU-box:8750/", "token": "t"}, {"url": "ftp://x"},
+    user_settings.write({"servers": [{"url": "GPU-box:8750/", "token": "t"}, {"url": "gopher://x"},
                                      "junk"]})
     assert trusted_servers.is_trusted("http://gpu-box:8750")
     assert trusted_servers.token_for("gpu-box:8750") == "t"

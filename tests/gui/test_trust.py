@@ -64,7 +64,7 @@ def test_preferences_add_set_token_and_remove_servers(qtbot, monkeypatch):
     assert trusted_servers.token_for("gpu-box:8750") == "typed-secret"
     assert page.new_token_edit.text() == "" and page.url_edit.text() == ""
 
-    page.url_edit.setText("ftp://elsewhere")
+    page.url_edit.setText("gopher://elsewhere")
     qtbot.mouseClick(page.add_button, Qt.LeftButton)
     assert "http://" in page.problem.text() and page.urls() == ["http://gpu-box:8750"]
 
@@ -180,3 +180,26 @@ def test_preferences_network_page_keeps_the_private_address_switch(qtbot):
     assert again.network.allow_private.isChecked()
     again.network.allow_private.click()
     assert not user_settings.private_urls_allowed()
+
+
+def test_opening_a_workflow_that_reads_a_bucket_asks_and_no_reads_nothing(real_window, qtbot,
+                                                                          answers, tmp_path,
+                                                                          monkeypatch):
+    pytest.importorskip("fsspec")
+    import fsspec.core
+    monkeypatch.setattr(fsspec.core, "url_to_fs", lambda *a, **k: pytest.fail("read the bucket"))
+    path = tmp_path / "bucket.imgflow"
+    path.write_text(json.dumps({"format": "imgflow-workflow", "version": 1, "links": [],
+                                "nodes": [{"id": 0, "widget": "imgflow.import_images",
+                                           "title": "Import Images", "position": [0, 0],
+                                           "settings": {"directory": "s3://theirs/photos"}}]}))
+    answers.question = QMessageBox.No
+    assert real_window.open_path(path)
+    assert [(title, text.split(": allow?")[0]) for title, text in answers.asked] == [
+        ("Read images from cloud storage?",
+         "This workflow reads images from s3://theirs with your cloud credentials")]
+    engine = real_window.document.engine
+    qtbot.waitUntil(engine.is_idle, timeout=30000)
+    state = engine.state(real_window.document.workflow.node_by_title("Import Images").id)
+    assert state.status == ERROR and "imgflow servers add s3://theirs" in state.message
+    assert trusted_servers.trusted_servers() == []

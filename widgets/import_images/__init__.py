@@ -1,5 +1,11 @@
 """Import Images: a table of the images in a folder (and its sub-folders).
 
+The folder may also be an object-storage URL (``s3://bucket/prefix``,
+``gs://...``, any fsspec URL whose package is installed): the same table, with
+each object's URL as its path.  A bucket named by a workflow file is read only
+when the user trusts it (imgflow.trusted_servers), since reading it signs
+requests with the user's own credentials.
+
 One row per readable image: "image name" (file stem), "image" (the path),
 "size" (bytes), "width" and "height" (pixels, from the header only), and,
 when images lie in sub-folders, a "category" class column named after the
@@ -14,8 +20,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from imgflow import trusted_servers
 from imgflow.api import Context, Output, Result, Setting, Widget, WidgetError
 from imgflow.data import Table
+from imgflow.embedders import storage
+from imgflow.user_settings import UserSettingsError
 
 MAX_RECENT = 10
 MAX_LISTED = 10      # skipped files named in the warning; the rest are counted
@@ -30,10 +39,18 @@ class ImportSummary:
     skipped: tuple[tuple[str, str], ...]     # (path under the folder, reason)
 
 
-def resolve_directory(directory: str, workflow_dir: Path | None) -> Path:
-    """The folder to scan, or WidgetError saying plainly what is wrong."""
+def resolve_directory(directory: str, workflow_dir: Path | None) -> Path | str:
+    """The folder to scan (a path, or a storage URL the user trusts), or WidgetError
+    saying plainly what is wrong."""
     if not directory.strip():
         raise WidgetError("No folder chosen: choose a folder of images.")
+    if storage.is_storage_url(directory.strip()):
+        return trusted_url(directory.strip())
+    if storage.scheme(directory.strip()) in storage.LOCAL:
+        try:                  # file:///x is the local folder /x, read as any other path
+            directory = storage.local_path(directory.strip())
+        except ValueError as exc:
+            raise WidgetError(f"Not a local folder: {exc}") from None
     path = Path(directory).expanduser()
     if not path.is_absolute() and workflow_dir is not None:
         path = workflow_dir / path
@@ -44,6 +61,19 @@ def resolve_directory(directory: str, workflow_dir: Path | None) -> Path:
     if not os.access(path, os.R_OK | os.X_OK):
         raise WidgetError(f"Cannot read the folder (no permission): {path}")
     return path.resolve()
+
+
+def trusted_url(url: str) -> str:
+    """The URL, when the user trusts its bucket; else WidgetError saying how to allow it."""
+    try:
+        storage.location(url)
+        if not trusted_servers.storage_trusted(url):
+            raise WidgetError(trusted_servers.untrusted_message(url))
+    except ValueError as exc:
+        raise WidgetError(f"Cannot use this address: {exc}") from None
+    except UserSettingsError as exc:
+        raise WidgetError(str(exc)) from None
+    return url
 
 
 def with_recent(recent: list[str], directory: str) -> list[str]:
@@ -61,10 +91,13 @@ def skipped_warning(skipped: list[tuple[str, str]]) -> str:
 
 def import_images(directory: str, recursive: bool, ctx: Context) -> Result:
     """Scan the folder; the whole computation of the widget."""
-    from .scan import build_table, find_images, read_sizes
+    from .scan import build_table, find_images, find_objects, read_sizes
 
     root = resolve_directory(directory, ctx.workflow_dir)
-    files, unreadable = find_images(root, recursive, ctx.check)
+    if isinstance(root, str):
+        files, unreadable = find_objects(root, recursive, ctx.check), []
+    else:
+        files, unreadable = find_images(root, recursive, ctx.check)
     if unreadable:
         ctx.warning(f"{len(unreadable)} sub-folder(s) could not be read: "
                     + ", ".join(unreadable[:MAX_LISTED]))
@@ -92,11 +125,21 @@ class ImportImages(Widget):
     outputs = (Output("Data", Table, default=True,
                       doc="One row per image: name, path, size, width, height, category."),)
     settings = (
-        Setting("directory", str, "", path=True, doc="The folder of images."),
+        Setting("directory", str, "", path=True, destination=True,
+                doc="The folder of images, or an object-storage URL (s3://bucket/prefix, "
+                    "gs://...; read only from buckets you trust: imgflow servers add s3://bucket)."),
         Setting("recursive", bool, True, doc="Also import images in sub-folders."),
         Setting("recent", list, [], doc="Recently used folders, newest first."),
     )
     panel = "imgflow.widgets.import_images.panel:ImportImagesPanel"
+
+    @classmethod
+    def sends_to(cls, settings: dict) -> list[str]:
+        # Reading a bucket signs requests with the user's credentials: it asks as a server does.
+        directory = (settings.get("directory") or "").strip()
+        if storage.is_storage_url(directory) and storage.scheme(directory) not in storage.FREE:
+            return [directory]
+        return []
 
     def compute(self, inputs, settings, ctx: Context) -> Result:
         return import_images(settings["directory"], settings["recursive"], ctx)

@@ -1,16 +1,21 @@
-"""Import Images' window: the folder (recent ones in a combo), sub-folders, Reload, a summary."""
+"""Import Images' window: the folder or storage URL (recent ones in a combo), sub-folders,
+Reload, a summary."""
 from __future__ import annotations
 
 import os
 
 from PyQt5.QtCore import Qt
-from PyQt5.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel,
-                             QProgressBar, QPushButton, QSizePolicy, QStyle, QVBoxLayout)
+from PyQt5.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QInputDialog, QLabel,
+                             QLineEdit, QProgressBar, QPushButton, QSizePolicy, QStyle,
+                             QVBoxLayout)
 
+from imgflow import trusted_servers
 from imgflow.data import printable
+from imgflow.embedders import storage
 from imgflow.engine import ERROR
 from imgflow.gui import controls
 from imgflow.gui.panel import WidgetPanel
+from imgflow.user_settings import UserSettingsError
 
 from . import ImportSummary, with_recent
 
@@ -31,6 +36,10 @@ class ImportImagesPanel(WidgetPanel):
         self.browse_button.setIcon(self.style().standardIcon(QStyle.SP_DirOpenIcon))
         self.browse_button.setToolTip("Choose a folder of images (or drop one on this window)")
         self.browse_button.clicked.connect(self._browse)
+        self.url_button = QPushButton("URL…", self)
+        self.url_button.setToolTip("Read images from object storage: s3://bucket/prefix, "
+                                   "gs://bucket/prefix… (the bucket becomes trusted)")
+        self.url_button.clicked.connect(self._enter_url)
         self.reload_button = QPushButton("Reload", self)
         self.reload_button.setIcon(self.style().standardIcon(QStyle.SP_BrowserReload))
         self.reload_button.setToolTip("Read the folder again (after files were added or removed)")
@@ -46,6 +55,7 @@ class ImportImagesPanel(WidgetPanel):
         row.addWidget(QLabel("Folder:", self))
         row.addWidget(self.folder_combo, 1)
         row.addWidget(self.browse_button)
+        row.addWidget(self.url_button)
         row.addWidget(self.reload_button)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
@@ -58,8 +68,20 @@ class ImportImagesPanel(WidgetPanel):
 
     # -- actions --------------------------------------------------------------------
     def choose_directory(self, path: str) -> None:
-        """Use this folder (and put it first among the recent ones); the same one again reloads."""
-        path = os.path.abspath(os.path.expanduser(path))
+        """Use this folder (and put it first among the recent ones); the same one again reloads.
+
+        A storage URL chosen here is the user's choice: its bucket becomes trusted."""
+        if storage.is_storage_url(path.strip()):
+            path = path.strip()
+            if storage.scheme(path) not in storage.FREE:
+                try:
+                    trusted_servers.add(path)
+                except (ValueError, UserSettingsError):
+                    pass                # the node says what is wrong with the address
+        elif storage.scheme(path.strip()) is None:
+            path = os.path.abspath(os.path.expanduser(path))
+        else:
+            path = path.strip()         # file:///x: compute reads it as the folder /x
         if path == self.settings["directory"]:
             self.reload()
         self.set_settings("Choose folder", directory=path,
@@ -73,6 +95,20 @@ class ImportImagesPanel(WidgetPanel):
         path = QFileDialog.getExistingDirectory(self, "Folder of images", start)
         if path:
             self.choose_directory(path)
+
+    def _enter_url(self) -> None:
+        current = self.settings["directory"]
+        start = current if storage.is_storage_url(current) else "s3://"
+        url, ok = QInputDialog.getText(self, "Images in object storage",
+                                       "URL of a bucket or folder (s3://, gs://, …):",
+                                       QLineEdit.Normal, start)
+        if not ok or not url.strip():
+            return
+        if storage.is_storage_url(url.strip()):
+            self.choose_directory(url)
+        else:       # an http(s) page or a plain path: not something a bucket listing reads
+            self.info.setText(f"Not an object-storage URL: {printable(url.strip())} "
+                              "(give s3://bucket/prefix, gs://…, or Choose… a folder)")
 
     def _recent_chosen(self, index: int) -> None:
         path = self.folder_combo.itemData(index)
@@ -157,5 +193,7 @@ def _skipped_tooltip(summary: ImportSummary | None) -> str:
 
 def _short(path: str) -> str:
     """A folder as shown in the combo: home abbreviated to ~."""
+    if "://" in path:
+        return path
     home = os.path.expanduser("~")
     return "~" + path[len(home):] if home != "/" and path.startswith(home + os.sep) else path

@@ -1,4 +1,5 @@
-"""Finding images in a folder tree and reading their sizes from the headers.
+"""Finding images in a folder tree (or under a storage URL) and reading their sizes
+from the headers.
 
 Pure Python (no Qt): used by Import Images' compute on a worker thread.
 Dimensions come from the file headers only, read by a few threads at once,
@@ -14,11 +15,14 @@ from typing import Callable
 
 import numpy as np
 
+from imgflow.api import WidgetError
+from imgflow.embedders import storage
 from imgflow.embedders.images import SUPPORTED_EXTENSIONS, ImageSkipped, read_size
 from imgflow.data import Column, Table
 
 CHUNK = 200          # files per thread task: small enough for smooth progress
 MAX_THREADS = 8
+REMOTE_THREADS = 16  # objects in storage: each header read waits on the network, not a CPU
 
 
 @dataclass(frozen=True)
@@ -70,21 +74,49 @@ def find_images(root: Path, recursive: bool,
     return found, unreadable
 
 
+def find_objects(url: str, recursive: bool, check: Callable[[], None]) -> list[Found]:
+    """The images under a storage URL, as find_images finds them in a folder: by extension,
+    hidden names left out, sorted; each with its own URL as its path."""
+    check()
+    try:
+        listing = list(storage.walk(url, recursive))
+    except storage.StorageError as exc:
+        reason = str(exc)
+        if reason == "file not found":
+            raise WidgetError(f"Folder not found: {url}") from None
+        raise WidgetError(f"Cannot read {url}: {reason}") from None
+    check()
+    found = []
+    for relative, info in listing:
+        extension = os.path.splitext(relative[-1])[1].lower()
+        if any(p.startswith(".") for p in relative) or extension not in SUPPORTED_EXTENSIONS:
+            continue
+        size = info.get("size")
+        found.append(Found(storage.child(url, relative), relative,
+                           size if isinstance(size, int) else -1))
+    found.sort(key=lambda f: f.relative)
+    return found
+
+
 def read_sizes(files: list[Found], progress: Callable[[int, int], None],
                check: Callable[[], None]) -> list[tuple[int, int] | str]:
     """(width, height) of each file, or the reason it cannot be read."""
+    remote = bool(files) and storage.is_storage_url(files[0].path)
+
     def read_chunk(chunk: list[Found]) -> list[tuple[int, int] | str]:
         out = []
         for f in chunk:
             try:
-                out.append(read_size(f.path))
+                out.append(read_size(f.path, f.size if remote else None))
             except ImageSkipped as exc:
                 out.append(str(exc) or "not an image")
         return out
 
-    chunks = [files[i:i + CHUNK] for i in range(0, len(files), CHUNK)]
+    chunk_size = CHUNK // 8 if remote else CHUNK
+    chunks = [files[i:i + chunk_size] for i in range(0, len(files), chunk_size)]
     results: list[tuple[int, int] | str] = []
-    threads = max(1, min(MAX_THREADS, (os.cpu_count() or 2) * 2, len(chunks)))
+    most = REMOTE_THREADS if remote else min(MAX_THREADS, (os.cpu_count() or 2) * 2)
+    threads = max(1, min(most, len(chunks)))
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="imgflow-scan") as pool:
         futures = [pool.submit(read_chunk, c) for c in chunks]
         try:
