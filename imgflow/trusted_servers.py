@@ -7,7 +7,9 @@ themselves for one run (``imgflow run --set``).  Tokens come only from the
 user's entry; a token file named in a workflow is never read.
 
 Trust is per origin: scheme, host and port (``http://gpu-box:8750``), as a
-browser's is; the path behind it does not matter.
+browser's is; the path behind it does not matter.  A Dask scheduler
+(``tcp://host:8786``) is trusted the same way: work sent there carries the
+image paths, and its workers read the images.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from urllib.parse import urlsplit
 from . import user_settings
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+SCHEDULER_PORTS = {"tcp": 8786, "tls": 8786}    # Dask schedulers (Image Embedding)
 
 _run_lock = threading.Lock()
 _allowed_for_run: Counter[str] = Counter()
@@ -50,14 +53,16 @@ def origin(url: str) -> str:
     except ValueError as exc:
         raise ValueError(f"{url!r} is not a server address ({exc})") from None
     scheme = parts.scheme.lower()
-    if scheme not in DEFAULT_PORTS:
-        raise ValueError(f"{url!r} is not an http:// or https:// address")
+    ports = {**DEFAULT_PORTS, **SCHEDULER_PORTS}
+    if scheme not in ports:
+        raise ValueError(f"{url!r} is not an http:// or https:// address "
+                         "(nor a tcp:// Dask scheduler)")
     host = (parts.hostname or "").lower()
     if not host:
         raise ValueError(f"{url!r} names no host")
     if ":" in host:
         host = f"[{host}]"               # IPv6
-    return f"{scheme}://{host}:{port or DEFAULT_PORTS[scheme]}"
+    return f"{scheme}://{host}:{port or ports[scheme]}"
 
 
 def canonical(url: str) -> str:
@@ -163,6 +168,10 @@ def untrusted_message(url: str) -> str:
         shown = origin(url)
     except ValueError as exc:
         return f"The server address is not valid: {exc}."
+    if shown.split(":", 1)[0] in SCHEDULER_PORTS:
+        return (f"This workflow would send your image paths to the Dask scheduler {shown} "
+                f"(its workers read the images), which is not one of your trusted servers; "
+                f"to allow it, run: imgflow servers add {shown}")
     return (f"This workflow would send your images to {shown}, which is not one of your "
             f"trusted embedding servers; to allow it, run: imgflow servers add {shown}")
 
