@@ -38,12 +38,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     servers = sub.add_parser(
         "servers", help="the embedding servers you trust with your images, and their tokens",
-        description="Embedding servers you trust. A workflow may name a server, but your "
-                    "images go only to servers listed here (or named by you with --set).")
+        description="Embedding servers (and Dask schedulers, tcp://host:8786) you trust. A "
+                    "workflow may name a server, but your images go only to servers listed "
+                    "here (or named by you with --set).")
     action = servers.add_subparsers(dest="action", metavar="add|list|remove")
     action.required = True
     add = action.add_parser("add", help="trust a server (again); with --token-file, store its token")
-    add.add_argument("url", help="the server's address, e.g. http://gpu-box:8750")
+    add.add_argument("url", help="the server's address, e.g. http://gpu-box:8750, or a Dask "
+                                 "scheduler's, e.g. tcp://10.0.0.5:8786")
     add.add_argument("--token-file", metavar="FILE",
                      help="read the server's access token from FILE, once, into your settings")
     action.add_parser("list", help="the servers you trust (tokens are never shown)")
