@@ -7,6 +7,10 @@ the one model call in flight. Every image is looked up in the cache
 first (by file stamp, else by content), and the model is asked for anything
 only when some image misses: a LazyModel then builds its network, so a fully
 cached run never imports torch. Only misses are decoded and embedded.
+
+A model that reads the images itself (one with ``embed_sources``: a Dask
+cluster, see dask_cluster) is given the paths of the misses instead, and its
+results are booked and cached as each of its tasks finishes.
 """
 from __future__ import annotations
 
@@ -39,6 +43,8 @@ class EmbeddingResult:
     n_cached: int = 0
     n_computed: int = 0
     warnings: list[str] = field(default_factory=list)  # e.g. the cache was damaged
+    # content key of each image read (its cache key); None where none was read
+    keys: list[str | None] = field(default_factory=list)
 
 
 @dataclass
@@ -113,7 +119,9 @@ class _Run:
         self.wanted_batch = batch_size
         n = len(self.sources)
         self.result = EmbeddingResult(
-            vectors=np.full((n, self.info.width), np.nan, dtype=np.float32))
+            vectors=np.full((n, self.info.width), np.nan, dtype=np.float32), keys=[None] * n)
+        # the model reads the images itself: their bytes are not kept here
+        self.reads_itself = callable(getattr(model, "embed_sources", None))
         self.done = 0
         self.new_files: list[tuple[FileStamp, str]] = []
         self.read_first: dict[int, _Loaded] = {}  # misses read by take_cached_by_content
@@ -142,6 +150,7 @@ class _Run:
             vector = found.get(keys.get(i))
             if vector is not None and vector.shape == (self.info.width,):
                 self.result.vectors[i] = vector
+                self.result.keys[i] = keys[i]
                 self.result.n_cached += 1
             else:
                 rest.append(i)
@@ -211,7 +220,8 @@ class _Run:
         return items
 
     def keep_for_decoding(self, item: _Loaded) -> None:
-        if item.data is not None and self.kept_bytes + len(item.data) > _KEEP_BYTES:
+        if item.data is not None and (self.reads_itself
+                                      or self.kept_bytes + len(item.data) > _KEEP_BYTES):
             item.data = None  # load() reads the file again
         self.kept_bytes += len(item.data or b"")
         self.read_first[item.index] = item
@@ -260,7 +270,9 @@ class _Run:
         todo = self.take_cached_by_stat()
         self.report()
         todo = self.take_cached_by_content(todo)
-        if todo:
+        if todo and self.reads_itself:
+            self._run_elsewhere(todo)
+        elif todo:
             self.start_model()
             if self.lanes > 1:
                 self._run_lanes(todo)
@@ -268,6 +280,41 @@ class _Run:
                 self._run_pipelined(todo)
         self.report()
         return self.result
+
+    def _run_elsewhere(self, todo: list[int]) -> None:
+        """The model reads and embeds the misses itself (a cluster's workers):
+        each of its finished tasks is booked and cached as it arrives."""
+        tasks = self.model.embed_sources([self.sources[i] for i in todo], self.is_cancelled)
+        try:
+            for positions, part in tasks:
+                self.book_elsewhere([todo[p] for p in positions], part)
+        finally:
+            tasks.close()  # a generator: cancels the tasks not yet done
+
+    def book_elsewhere(self, rows: list[int], part: EmbeddingResult) -> None:
+        """Book what the model made of these rows: vectors, keys, skip reasons."""
+        vectors = np.asarray(part.vectors, dtype=np.float32)
+        if vectors.shape != (len(rows), self.info.width) or len(part.keys) != len(rows):
+            raise EmbedderError(f"{self.info.name} returned vectors of shape {vectors.shape}, "
+                                f"expected {(len(rows), self.info.width)}.")
+        batch, kept = [], []
+        for j, row in enumerate(rows):
+            first = self.read_first.pop(row, None)
+            if j in part.skipped or part.keys[j] is None:
+                self.result.skipped[row] = part.skipped.get(j, "not read")
+                self.done += 1
+                continue
+            key = part.keys[j]
+            # the stamp read here vouches for the key only if the bytes were the same
+            if first is not None and first.stat is not None and first.key == key:
+                self.new_files.append((first.stat, key))
+            self.result.keys[row] = key
+            batch.append(_Loaded(row, key=key))
+            kept.append(j)
+        if batch:
+            self.embed(batch, vectors[kept])
+        else:
+            self.report()
 
     def _run_pipelined(self, todo: list[int]) -> None:
         """One model call at a time (a GPU, a server): worker threads load
@@ -358,6 +405,8 @@ class _Run:
         """Book a loaded item; True when it still needs the model."""
         if item.stat is not None and item.key is not None:
             self.new_files.append((item.stat, item.key))
+        if item.key is not None:
+            self.result.keys[item.index] = item.key
         if item.cancelled:
             raise EmbeddingCancelled()
         if item.reason is not None:

@@ -37,15 +37,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("serve", help="run an embedding server (imgflow serve --help)", add_help=False)
 
     servers = sub.add_parser(
-        "servers", help="the embedding servers (and storage buckets) you trust, and their tokens",
+        "servers", help="the embedding servers, Dask schedulers and storage buckets you trust",
         description="Embedding servers you trust. A workflow may name a server, but your "
                     "images go only to servers listed here (or named by you with --set). "
-                    "Object-storage buckets (s3://bucket) are trusted the same way before "
-                    "imgflow reads them with your cloud credentials.")
+                    "Dask schedulers (tcp://host:8786) are trusted the same way before imgflow "
+                    "sends them your image paths, and object-storage buckets (s3://bucket) "
+                    "before imgflow reads them with your cloud credentials.")
     action = servers.add_subparsers(dest="action", metavar="add|list|remove")
     action.required = True
     add = action.add_parser("add", help="trust a server (again); with --token-file, store its token")
-    add.add_argument("url", help="the server's address, e.g. http://gpu-box:8750, or a bucket, "
+    add.add_argument("url", help="the server's address, e.g. http://gpu-box:8750, a Dask "
+                                 "scheduler's, e.g. tcp://10.0.0.5:8786, or a bucket, "
                                  "e.g. s3://my-bucket")
     add.add_argument("--token-file", metavar="FILE",
                      help="read the server's access token from FILE, once, into your settings")

@@ -14,6 +14,9 @@ it signs requests with the user's own cloud credentials, so a bucket named by
 a workflow file is read only once the user trusts it (the same list, the same
 ``imgflow servers add``), or named it themselves (the panel, ``--set``).
 ``memory://`` lives in this process and needs no trust.
+
+A Dask scheduler (``tcp://host:8786``) is trusted the same way, per origin: work
+sent there carries the image paths, and its workers read the images.
 """
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ from . import user_settings
 from .embedders import storage
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+SCHEDULER_PORTS = {"tcp": 8786, "tls": 8786}    # Dask schedulers (Image Embedding)
 
 _run_lock = threading.Lock()
 _allowed_for_run: Counter[str] = Counter()
@@ -57,19 +61,23 @@ def origin(url: str) -> str:
     except ValueError as exc:
         raise ValueError(f"{url!r} is not a server address ({exc})") from None
     scheme = parts.scheme.lower()
-    if scheme not in DEFAULT_PORTS:
-        raise ValueError(f"{url!r} is not an http:// or https:// address")
+    ports = {**DEFAULT_PORTS, **SCHEDULER_PORTS}
+    if scheme not in ports:
+        raise ValueError(f"{url!r} is not an http:// or https:// address "
+                         "(nor a tcp:// Dask scheduler)")
     host = (parts.hostname or "").lower()
     if not host:
         raise ValueError(f"{url!r} names no host")
     if ":" in host:
         host = f"[{host}]"               # IPv6
-    return f"{scheme}://{host}:{port or DEFAULT_PORTS[scheme]}"
+    return f"{scheme}://{host}:{port or ports[scheme]}"
 
 
 def is_storage(url: str) -> bool:
-    """An object-storage URL (``s3://bucket/...``), trusted per bucket, not a server."""
-    return storage.is_storage_url(url.strip())
+    """An object-storage URL (``s3://bucket/...``), trusted per bucket, not a server
+    (nor a Dask scheduler: ``tcp://`` is no storage)."""
+    text = url.strip()
+    return storage.scheme(text) not in SCHEDULER_PORTS and storage.is_storage_url(text)
 
 
 def location(url: str) -> str:
@@ -216,6 +224,10 @@ def untrusted_message(url: str) -> str:
         shown = origin(url)
     except ValueError as exc:
         return f"The server address is not valid: {exc}."
+    if shown.split(":", 1)[0] in SCHEDULER_PORTS:
+        return (f"This workflow would send your image paths to the Dask scheduler {shown} "
+                f"(its workers read the images), which is not one of your trusted servers; "
+                f"to allow it, run: imgflow servers add {shown}")
     return (f"This workflow would send your images to {shown}, which is not one of your "
             f"trusted embedding servers; to allow it, run: imgflow servers add {shown}")
 

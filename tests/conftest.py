@@ -27,3 +27,19 @@ def shared_data() -> Path:
 def _own_user_settings(tmp_path_factory, monkeypatch):
     """Each test starts with no trusted servers: what one test trusts, the next does not."""
     monkeypatch.setenv("IMGFLOW_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
+
+
+@pytest.fixture(scope="session")
+def dask_cluster():
+    """A real Dask cluster on this machine: 2 worker processes of one thread each."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                       dashboard_address=None)
+    yield cluster
+    cluster.close()
+
+
+def dask_tasks_run(cluster, prefix: str = "embed_task") -> int:
+    """How many tasks named `prefix` the cluster's workers have finished, ever."""
+    found = cluster.scheduler.task_prefixes.get(prefix)
+    return found.state_counts["memory"] if found is not None else 0

@@ -14,9 +14,10 @@ from PyQt5.QtWidgets import (QAbstractItemView, QCheckBox, QDialog, QDialogButto
 from .. import trusted_servers, user_settings
 from ..user_settings import UserSettingsError, settings_path
 
-EXPLANATION = ("Your images are sent only to the servers listed here. A workflow that names "
-               "another server is stopped, and the canvas asks you first. Tokens are kept in "
-               "your settings file, which only you can read.")
+EXPLANATION = ("Your images are sent only to the servers listed here (embedding servers, and "
+               "Dask schedulers: tcp://host:8786). A workflow that names another server is "
+               "stopped, and the canvas asks you first. Tokens are kept in your settings file, "
+               "which only you can read.")
 
 
 class ServersPage(QWidget):

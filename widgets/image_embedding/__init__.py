@@ -9,6 +9,8 @@ folder with one new image embeds just that one.  A model that cannot be had
 model is never used in its place.  Besides the listed models, 'timm:NAME' runs
 any model timm knows, with timm's downloaded weights or a state dict named by
 the weights_file setting (read safely; the run's summary names the file).
+With dask_scheduler set, a local model runs on that Dask cluster instead:
+its workers read the images that miss the cache and embed them.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from imgflow.embedders.models import TIMM_PREFIX
 
 from imgflow.widgets.common.images import image_column
 
+from .cluster import cluster_model, scheduler_address
 from .run import (EmbeddingSummary, embed_table, file_stamp, output_tables, server_urls,
                   skipped_warning, token_file_warning, trusted_tokens, weights_path)
 
@@ -86,6 +89,10 @@ class ImageEmbedding(Widget):
                 doc="Server address(es) of 'imgflow serve', separated by commas (remote); "
                     "used only when you trust them (imgflow servers add URL)."),
         Setting("remote_model", str, "inception-v3", doc="The model the server runs (remote)."),
+        Setting("dask_scheduler", str, "", destination=True,
+                doc="A Dask scheduler's address (tcp://host:8786): the model runs on its "
+                    "workers, which read the images ('' = here); used only when you trust it "
+                    "(imgflow servers add tcp://host:8786)."),
     )
     panel = "imgflow.widgets.image_embedding.panel:ImageEmbeddingPanel"
     apply_control = True
@@ -93,7 +100,8 @@ class ImageEmbedding(Widget):
     @classmethod
     def sends_to(cls, settings: dict) -> list[str]:
         if settings.get("embedder") != "remote":
-            return []
+            scheduler = (settings.get("dask_scheduler") or "").strip()
+            return [scheduler_address(scheduler)] if scheduler else []
         return server_urls(settings.get("server_url") or "")
 
     @classmethod
@@ -145,24 +153,31 @@ class ImageEmbedding(Widget):
         table: Table = inputs["Images"]
         column = image_column(table, settings["image_column"], ctx)
         remote = settings["embedder"] == "remote"
+        cluster = not remote and bool(settings["dask_scheduler"].strip())
+        if remote and settings["dask_scheduler"].strip():
+            ctx.warning("The Dask scheduler is not used with a remote server, which embeds "
+                        "the images itself.")
+        weights = weights_path(settings, ctx.workflow_dir)
         model = (self.remote_model(settings, ctx) if remote else
-                 self.local_model(settings["embedder"], weights_path(settings, ctx.workflow_dir)))
-        if settings["weights_file"] and not settings["embedder"].startswith(TIMM_PREFIX):
-            ctx.warning(f"The weights file is for timm models only; {model.info.name} "
-                        "uses its own weights.")
-        ctx.check()
+                 cluster_model(settings["dask_scheduler"], settings["embedder"], weights)
+                 if cluster else self.local_model(settings["embedder"], weights))
         try:
+            if settings["weights_file"] and not settings["embedder"].startswith(TIMM_PREFIX):
+                ctx.warning(f"The weights file is for timm models only; {model.info.name} "
+                            "uses its own weights.")
+            ctx.check()
             vectors, skipped, result = embed_table(table, column, model, ctx)
         finally:
-            if remote:
+            if remote or cluster:
                 model.close()
         embedded, rejected = output_tables(table, vectors, skipped)
         if skipped:
             ctx.warning(skipped_warning(table, column, skipped))
-        summary = EmbeddingSummary(model.info.name, len(table), result.n_cached,
+        name = model.info.name + (f" on the Dask cluster {model.address}" if cluster else "")
+        summary = EmbeddingSummary(name, len(table), result.n_cached,
                                    result.n_computed,
                                    tuple((str(column.data[i]), r) for i, r in sorted(skipped.items())))
         info = (f"{len(table) - len(skipped)} of {len(table)} images embedded by "
-                f"{model.info.name}: {result.n_cached} from the cache, "
+                f"{name}: {result.n_cached} from the cache, "
                 f"{result.n_computed} computed" + (f", {len(skipped)} skipped" if skipped else ""))
         return Result({"Embeddings": embedded, "Skipped Images": rejected}, view=summary, info=info)

@@ -1,5 +1,5 @@
-"""Image Embedding's window: the embedder, remote server or timm model settings, the image column,
-progress."""
+"""Image Embedding's window: the embedder, remote server, timm model or Dask cluster settings, the
+image column, progress."""
 from __future__ import annotations
 
 import os
@@ -18,6 +18,7 @@ from imgflow.user_settings import UserSettingsError
 from imgflow.widgets.common.images import resolve
 
 from . import TIMM_PREFIX, embedder_choices
+from .cluster import SCHEMES, scheduler_address
 from .run import EmbeddingSummary, server_urls
 
 FIRST_COLUMN = "(first image column)"
@@ -67,6 +68,7 @@ class ImageEmbeddingPanel(WidgetPanel):
         form.addRow("Trust:", trust_row)
 
         self.timm_box = self._make_timm_box()
+        self.cluster_box = self._make_cluster_box()
 
         self.progress = QProgressBar(self, maximum=1000)
         self.cancel_button = QPushButton("Cancel", self)
@@ -82,9 +84,10 @@ class ImageEmbeddingPanel(WidgetPanel):
         layout.addLayout(top)
         layout.addWidget(self.remote_box)
         layout.addWidget(self.timm_box)
+        layout.addWidget(self.cluster_box)
         layout.addLayout(progress_row)
         layout.addWidget(self.info, 1)
-        self.resize(480, 400)  # room for the timm model's box
+        self.resize(480, 480)  # room for the timm model's and the cluster's boxes
 
     def _make_timm_box(self) -> QGroupBox:
         """"Other timm model…": a name, and optionally a local weights file."""
@@ -114,6 +117,21 @@ class ImageEmbeddingPanel(WidgetPanel):
         column.addWidget(self.weights_source)  # the whole width: paths are long
         return box
 
+    def _make_cluster_box(self) -> QGroupBox:
+        """Where a local model runs: here, or on a Dask cluster's workers."""
+        box = QGroupBox("Dask cluster", self)
+        form = QFormLayout(box)
+        # Hand-wired, not bound: a scheduler typed here is the user's choice, so it is
+        # trusted before the setting changes (and the node runs).
+        self.scheduler_edit = QLineEdit(self, placeholderText="none: here (or tcp://host:8786)")
+        self.scheduler_edit.setToolTip("A Dask scheduler: its workers read the images "
+                                       "and embed them")
+        self.scheduler_edit.editingFinished.connect(self._scheduler_edited)
+        form.addRow("Scheduler:", self.scheduler_edit)
+        self.scheduler_trust = QLabel(self, wordWrap=True)
+        form.addRow("Trust:", self.scheduler_trust)
+        return box
+
     # -- actions ---------------------------------------------------------------------
     def _embedder_chosen(self, index: int) -> None:
         model_id = self.embedder_combo.itemData(index)
@@ -121,6 +139,7 @@ class ImageEmbeddingPanel(WidgetPanel):
             # nothing to run until a name is given
             self.timm_box.setVisible(True)
             self.remote_box.setVisible(False)
+            self.cluster_box.setVisible(True)
             self.timm_name_edit.setFocus()
             return
         self.set_settings(f"Embedder: {self.embedder_combo.itemText(index)}", embedder=model_id)
@@ -149,10 +168,35 @@ class ImageEmbeddingPanel(WidgetPanel):
                 pass                    # the node says what is wrong with the address
         self.set_settings("Server address", server_url=text)
 
+    def _scheduler_edited(self) -> None:
+        text = self.scheduler_edit.text().strip()
+        if text == self.settings["dask_scheduler"]:
+            return                      # focus left the field: not a choice the user made
+        # Typed here by the user: their choice, so the scheduler becomes trusted.
+        if text and scheduler_address(text).startswith(SCHEMES):
+            try:
+                trusted_servers.add(scheduler_address(text))
+            except (ValueError, UserSettingsError):
+                pass                    # the node says what is wrong with the address
+        self.set_settings("Dask scheduler", dask_scheduler=text)
+
+    def _show_scheduler_trust(self) -> None:
+        text = self.settings["dask_scheduler"].strip()
+        try:
+            trusted = bool(text) and trusted_servers.is_trusted(scheduler_address(text))
+        except UserSettingsError as exc:
+            self.scheduler_trust.setText(str(exc))
+            return
+        self.scheduler_trust.setText(
+            "Empty: the model runs on this computer." if not text else
+            "Trusted: its workers read the images and embed them." if trusted else
+            "Not trusted: nothing is sent there.")
+
     def _edit_servers(self) -> None:
         show_preferences(self)
         self._show_trust()
-        if self.settings["embedder"] == "remote":
+        self._show_scheduler_trust()
+        if self.settings["embedder"] == "remote" or self.settings["dask_scheduler"].strip():
             self.host.engine.invalidate(self.node.id)   # a new token or trust: try again
 
     def _show_trust(self) -> None:
@@ -183,6 +227,10 @@ class ImageEmbeddingPanel(WidgetPanel):
         self.description.setText(self.embedder_combo.itemData(index, Qt.ToolTipRole) or "")
         self.remote_box.setVisible(s["embedder"] == "remote")
         self.timm_box.setVisible(timm)
+        self.cluster_box.setVisible(s["embedder"] != "remote")
+        if not self.scheduler_edit.hasFocus():
+            self.scheduler_edit.setText(s["dask_scheduler"])
+        self._show_scheduler_trust()
         self.timm_name_edit.setText(s["embedder"][len(TIMM_PREFIX):] if timm else "")
         self.weights_edit.setText(s["weights_file"])
         self.weights_source.setText(self._weights_source())
