@@ -154,3 +154,15 @@ def test_a_hand_edited_entry_counts_by_its_origin():
     assert trusted_servers.is_trusted("http://gpu-box:8750")
     assert trusted_servers.token_for("gpu-box:8750") == "t"
     assert [s.url for s in trusted_servers.trusted_servers()] == ["http://gpu-box:8750"]
+
+
+def test_servers_schedulers_and_buckets_share_one_list_each_by_its_own_key():
+    pytest.importorskip("fsspec")
+    for url in ("http://gpu-box:8750", "tcp://10.0.0.5:8786", "s3://photos-bucket/2024"):
+        trusted_servers.add(url)
+    assert [s.url for s in trusted_servers.trusted_servers()] == [
+        "http://gpu-box:8750", "tcp://10.0.0.5:8786", "s3://photos-bucket"]
+    assert trusted_servers.is_trusted("tcp://10.0.0.5")              # the scheduler's port
+    assert not trusted_servers.is_trusted("tcp://10.0.0.6:8786")
+    assert trusted_servers.storage_trusted("s3://photos-bucket/other/key.jpg")
+    assert not trusted_servers.storage_trusted("s3://someone-elses-bucket/a.jpg")
