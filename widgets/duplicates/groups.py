@@ -50,17 +50,19 @@ def close_pairs_components(X: np.ndarray, threshold: float,
                            progress: Callable[[float], None] = lambda f: None,
                            check: Callable[[], None] = lambda: None,
                            fold_pairs: int = FOLD_PAIRS,
-                           approximate_rows: int = APPROXIMATE_ROWS
+                           approximate_rows: int | None = None
                            ) -> tuple[np.ndarray, np.ndarray]:
     """(component of each row, smallest distance to another row of its component).
 
     Rows whose component is only themselves get distance inf.  ``X`` must
     have no missing values.  ``confirm(i, j)``, if given, says which of the
     close pairs (i[k], j[k]) really are copies; the others are dropped.
-    More than ``approximate_rows`` rows are searched with an index (see
-    approximate_pairs) instead of measuring every pair.
+    More than ``approximate_rows`` (default APPROXIMATE_ROWS) rows are searched
+    with an index (see approximate_pairs) instead of measuring every pair.
     """
     n = len(X)
+    if approximate_rows is None:
+        approximate_rows = APPROXIMATE_ROWS
     Y, block_fn = prepare(X, "cosine", False)
     batches = exact_pairs(Y, block_fn, threshold, progress) if n <= approximate_rows \
         else approximate_pairs(Y, threshold, progress, check)
