@@ -56,6 +56,8 @@ def nearest(Q: np.ndarray, X: np.ndarray, metric: str, k: int,
     positions = np.full((len(Qp), k), -1, dtype=np.intp)
     distances = np.full((len(Qp), k), np.inf)
     use_faiss = metric in FAISS_METRICS
+    # faiss searches float32 (no copy for embeddings); candidates are re-measured on Xp
+    x32 = np.ascontiguousarray(Xp, dtype=np.float32) if use_faiss else None
     step = faiss_batch() if use_faiss else max(16, rows_per_block(n) // 2)
 
     for a in range(0, len(Qp), step):
@@ -67,7 +69,7 @@ def nearest(Q: np.ndarray, X: np.ndarray, metric: str, k: int,
             values = block_fn(Qp[a:b], Xp)
             part = np.broadcast_to(np.arange(n), values.shape)
         else:
-            part, values = _faiss_candidates(Qp[a:b], Xp, metric, wanted)
+            part, values = _faiss_candidates(Qp[a:b], Xp, x32, metric, wanted)
         positions[a:b], distances[a:b] = _k_smallest(part, values, skip, k, all_rows)
         del values
         check()
@@ -81,14 +83,14 @@ def faiss_batch() -> int:
     return int(max(16, min(512, distance_metrics.WORK_BLOCK_BYTES // 262_144)))
 
 
-def _faiss_candidates(Qp: np.ndarray, Xp: np.ndarray, metric: str, wanted: int):
+def _faiss_candidates(Qp: np.ndarray, Xp: np.ndarray, x32: np.ndarray, metric: str,
+                      wanted: int):
     """(positions, distances) of each query's ``wanted`` nearest candidates, the
     distances measured again in the data's precision by the metric's formula."""
     import faiss
 
     kind = faiss.METRIC_L2 if metric == "euclidean" else faiss.METRIC_INNER_PRODUCT
     q32 = np.ascontiguousarray(Qp, dtype=np.float32)
-    x32 = np.ascontiguousarray(Xp, dtype=np.float32)
     _, part = faiss.knn(q32, x32, wanted, metric=kind)
     part = part.astype(np.intp)
     rows = Xp[part]                                    # (queries, wanted, columns)
