@@ -25,6 +25,13 @@ against the planted groups.
   photos, so it is measured on 20,000 synthetic rows instead;
 * ``--file``: File reading back an exported CSV of that many rows
   (``--file-width`` columns): seconds and peak memory beside the matrix's size;
+* ``--neighbors``: Neighbors, k = 10 for the first 1,000 rows as references
+  (``--blockwise``: also with faiss off, the products it used before);
+* ``--duplicates``: Duplicates with 1 % of rows replaced by a near-copy of
+  another (threshold 0.1, no pixel check): the share of copies found and the
+  rows grouped that are no copies (``--exact``: the index and every pair);
+* ``--image-map``: Image Map's t-SNE, and the share of each point's 10
+  nearest on the map from its planted group;
 * ``--kmeans``: the first stage alone, faiss against scikit-learn's
   MiniBatchKMeans, at that many rows (how the k-means library was chosen).
 
@@ -47,6 +54,19 @@ times are 2-8x what an idle machine gives; CPU seconds do not depend on it):
   the noise out; at 100,000 rows (50 a group) the same noise gives 0.928
   File, an exported CSV of 100,000 rows x 128 (253 MB): read in 37 s; peak
   0.25 GiB (0.10 before reading; the matrix itself 0.05 GiB)
+  Neighbors, 1,000 references, k = 10 (a quiet moment of the machine):
+    100,000 rows: faiss 2.5 s (4 CPU s), 1.11 GiB; blockwise 3.4 s (6 CPU s),
+    1.14 GiB (under load 6-12 the same run gave 53 s / 39 s wall, 8 / 9 CPU
+    s); precision 0.999.  1,000,000 rows: faiss 27.3 s (43 CPU s), 9.72 GiB
+    (the 4.9 GB of embeddings and their unit-length copy); precision 1.000
+  Duplicates, 1 % planted copies: 100,000 rows (the index) 70 s (133 CPU s),
+    1.86 GiB, every copy found, no other row grouped (673 s wall under load
+    12); 30,000 rows, index 22 s (18 CPU s) against every pair 18 s (21 CPU
+    s), both exact on the copies: every pair grows as n^2, so about 230 CPU
+    s at 100,000.  1,000,000 rows not run: the index's cost grows as about
+    n^1.5, some 4,000 CPU s (an hour on the 2 cores)
+  Image Map, t-SNE of 100,000 rows: 1222 s wall under load 12 (349 CPU s),
+    2.79 GiB; the 10 nearest on the map share the planted group: 1.000
   k-means alone, 100,000 rows into 2,000 groups (trained on 64,000 rows):
   faiss 91 s (15 s of it assigning), MiniBatchKMeans 123 s (30 s), 20
   groups left empty

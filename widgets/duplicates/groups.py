@@ -3,8 +3,10 @@
 Up to APPROXIMATE_ROWS rows, cosine distances are measured block by block
 (a block of rows against the rows after it), and only the pairs under the
 threshold are kept: exact, and never the N x N matrix.  More rows are
-searched with a faiss inverted-file index (approximate: a pair may be
-missed, measured 0.2 % of planted copies at 100,000 rows).  Should a
+searched with a faiss inverted-file index: approximate, a pair may be
+missed.  Measured (benchmarks/scale.py): every planted copy found among
+100,000 rows of planted kinds; on random vectors, which have no kinds for
+the cells to follow, a trial with the same cells missed 0.2 %.  Should a
 threshold find very many pairs, they are folded into their components as
 they come (each component kept as a star), so memory stays bounded by the
 number of rows, not of pairs.
@@ -20,11 +22,11 @@ from scipy.sparse.csgraph import connected_components
 from imgflow.widgets.common.distance_metrics import prepare, rows_per_block
 
 FOLD_PAIRS = 2_000_000      # pairs kept before folding them into components
-# Above this many rows an index finds the close pairs (benchmarks/scale.py): exact
-# all-pairs products grow as n^2 (measured 12 s at 20,000 rows x 1,280, so about
-# 5 min at 100,000), the index as about n^1.5.
+# Above this many rows an index finds the close pairs (benchmarks/scale.py): every
+# pair costs as n^2 (at 30,000 rows x 1,280: 21 CPU s, the index 18), the index
+# about n^1.5 (at 100,000: 133 CPU s, every pair about 230).
 APPROXIMATE_ROWS = 50_000
-IVF_PROBE = 16              # cells searched per row: recall 0.998 of planted copies
+IVF_PROBE = 16              # cells searched per row (8 missed 2 % of copies in a trial)
 TRAIN_PER_CELL = 50         # k-means sample of the cells' centres
 SEARCH_BATCH = 4096         # rows searched per faiss call
 QUANTISED_SLACK = 0.05      # 8-bit products err by well under this
