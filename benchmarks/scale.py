@@ -65,8 +65,9 @@ times are 2-8x what an idle machine gives; CPU seconds do not depend on it):
     s), both exact on the copies: every pair grows as n^2, so about 230 CPU
     s at 100,000.  1,000,000 rows not run: the index's cost grows as about
     n^1.5, some 4,000 CPU s (an hour on the 2 cores)
-  Image Map, t-SNE of 100,000 rows: 1222 s wall under load 12 (349 CPU s),
-    2.79 GiB; the 10 nearest on the map share the planted group: 1.000
+  Image Map, t-SNE of 100,000 rows: 260 s (275 CPU s), 2.79 GiB (1222 s wall,
+    349 CPU s under load 12); the 10 nearest on the map share the planted
+    group: 1.000
   k-means alone, 100,000 rows into 2,000 groups (trained on 64,000 rows):
   faiss 91 s (15 s of it assigning), MiniBatchKMeans 123 s (30 s), 20
   groups left empty

@@ -59,6 +59,8 @@ def shared_brushes(colors: list[QColor | None]) -> list:
 
 class ThumbnailLayer(pg.GraphicsObject):
     """Draws the thumbnails of the points in view, centred on them, at a fixed screen size."""
+    # Qt may ask a layer being torn down (its attributes already gone) for its bounds
+    _rect = QRectF()
 
     def __init__(self, loader: ThumbnailLoader):
         super().__init__()
