@@ -2,6 +2,9 @@
 
     .venv/bin/python benchmarks/scale.py [--rows 100000 1000000] [--exact-rows 20000]
                                          [--groups 2000] [--kmeans 100000]
+                                         [--neighbors 100000 1000000 [--blockwise]]
+                                         [--duplicates 100000 1000000 [--exact]]
+                                         [--image-map 100000]
 
 Embeddings with planted groups: ``PLANTED`` directions in 1,280 dimensions
 (EfficientNet-Lite0's width) in families of four similar ones, groups of
@@ -22,6 +25,13 @@ against the planted groups.
   photos, so it is measured on 20,000 synthetic rows instead;
 * ``--file``: File reading back an exported CSV of that many rows
   (``--file-width`` columns): seconds and peak memory beside the matrix's size;
+* ``--neighbors``: Neighbors, k = 10 for the first 1,000 rows as references
+  (``--blockwise``: also with faiss off, the products it used before);
+* ``--duplicates``: Duplicates with 1 % of rows replaced by a near-copy of
+  another (threshold 0.1, no pixel check): the share of copies found and the
+  rows grouped that are no copies (``--exact``: the index and every pair);
+* ``--image-map``: Image Map's t-SNE, and the share of each point's 10
+  nearest on the map from its planted group;
 * ``--kmeans``: the first stage alone, faiss against scikit-learn's
   MiniBatchKMeans, at that many rows (how the k-means library was chosen).
 
@@ -44,6 +54,20 @@ times are 2-8x what an idle machine gives; CPU seconds do not depend on it):
   the noise out; at 100,000 rows (50 a group) the same noise gives 0.928
   File, an exported CSV of 100,000 rows x 128 (253 MB): read in 37 s; peak
   0.25 GiB (0.10 before reading; the matrix itself 0.05 GiB)
+  Neighbors, 1,000 references, k = 10 (a quiet moment of the machine):
+    100,000 rows: faiss 2.5 s (4 CPU s), 1.11 GiB; blockwise 3.4 s (6 CPU s),
+    1.14 GiB (under load 6-12 the same run gave 53 s / 39 s wall, 8 / 9 CPU
+    s); precision 0.999.  1,000,000 rows: faiss 27.3 s (43 CPU s), 9.72 GiB
+    (the 4.9 GB of embeddings and their unit-length copy); precision 1.000
+  Duplicates, 1 % planted copies: 100,000 rows (the index) 70 s (133 CPU s),
+    1.86 GiB, every copy found, no other row grouped (673 s wall under load
+    12); 30,000 rows, index 22 s (18 CPU s) against every pair 18 s (21 CPU
+    s), both exact on the copies: every pair grows as n^2, so about 230 CPU
+    s at 100,000.  1,000,000 rows not run: the index's cost grows as about
+    n^1.5, some 4,000 CPU s (an hour on the 2 cores)
+  Image Map, t-SNE of 100,000 rows: 260 s (275 CPU s), 2.79 GiB (1222 s wall,
+    349 CPU s under load 12); the 10 nearest on the map share the planted
+    group: 1.000
   k-means alone, 100,000 rows into 2,000 groups (trained on 64,000 rows):
   faiss 91 s (15 s of it assigning), MiniBatchKMeans 123 s (30 s), 20
   groups left empty
@@ -184,6 +208,107 @@ def read_file(n: int, width: str, _groups: int, _noise: float) -> dict:
             "matrix_bytes": loaded.X.nbytes, "peak": _peak(), "peak_before": before}
 
 
+REFERENCES = 1000       # Neighbors: reference rows (the first rows of the data)
+COPIES = 0.01           # Duplicates: this share of rows replaced by a near-copy of another row
+COPY_NOISE = 0.5        # per dimension: a copy lies about 0.025 (cosine) from its original
+COPY_THRESHOLD = 0.1    # ... and rows of one planted group about 0.8 apart
+
+
+def neighbors(n: int, mode: str, _groups: int, noise: float) -> dict:
+    """Neighbors' compute, k = 10 for the first REFERENCES rows (exclusion on): seconds,
+    peak memory and the share of neighbours in their reference's planted group.
+    mode "blockwise": faiss switched off (the products the widget made before)."""
+    import numpy as np
+
+    from imgflow.api import Context
+    from imgflow.data import Table
+    from imgflow.widgets.neighbors import Neighbors, search
+
+    if mode == "blockwise":
+        search.FAISS_METRICS = ()
+    X, truth = planted(n, noise)
+    data = Table(X, tuple(f"n{j}" for j in range(WIDTH)))
+    del X
+    reference = data.subset(np.arange(REFERENCES))
+    settings = {**Neighbors.default_settings(), "k": 10, "metric": "cosine"}
+    start, cpu = time.perf_counter(), _cpu()
+    result = Neighbors().compute({"Data": data, "Reference": reference}, settings, Context())
+    seconds = time.perf_counter() - start
+    out = result.outputs["Neighbors"]
+    same = truth[out.ids] == np.repeat(truth[:REFERENCES], 10)
+    return {"seconds": seconds, "cpu": _cpu() - cpu, "peak": _peak(),
+            "precision": float(same.mean()), "rows": len(out)}
+
+
+def with_copies(n: int, noise: float):
+    """Planted rows, COPIES of them replaced by a near-copy of another row:
+    (X, pairs (original, copy))."""
+    import numpy as np
+
+    X, _ = planted(n, noise)
+    rng = np.random.default_rng(1)
+    chosen = rng.choice(n, 2 * int(n * COPIES), replace=False)
+    originals, copies = chosen[::2], chosen[1::2]
+    for start in range(0, len(copies), BLOCK):
+        part = slice(start, start + BLOCK)
+        X[copies[part]] = X[originals[part]] + COPY_NOISE * rng.standard_normal(
+            (len(copies[part]), WIDTH), dtype=np.float32)
+    return X, np.column_stack([originals, copies])
+
+
+def duplicates(n: int, mode: str, _groups: int, noise: float) -> dict:
+    """Duplicates' compute (threshold COPY_THRESHOLD, no pixels) on rows with planted
+    copies: seconds, peak memory, the share of copies found, rows grouped wrongly.
+    mode "exact": every pair measured whatever n (the widget's way up to 50,000 rows);
+    "index": the faiss index whatever n (its way above)."""
+    import numpy as np
+
+    from imgflow.api import Context
+    from imgflow.data import Table
+    from imgflow.widgets.duplicates import Duplicates, groups
+
+    if mode != "widget":
+        groups.APPROXIMATE_ROWS = n if mode == "exact" else 0
+    X, pairs = with_copies(n, noise)
+    table = Table(X, tuple(f"n{j}" for j in range(WIDTH)))
+    del X
+    settings = {**Duplicates.default_settings(), "threshold": COPY_THRESHOLD,
+                "compare_pixels": False}
+    start, cpu = time.perf_counter(), _cpu()
+    result = Duplicates().compute({"Data": table}, settings, Context())
+    seconds = time.perf_counter() - start
+    group = np.asarray(result.outputs["Data"].column("Duplicate group").data, dtype=object)
+    found = (group[pairs[:, 0]] == group[pairs[:, 1]]) & (group[pairs[:, 0]] != None)  # noqa: E711
+    planted_rows = np.zeros(n, dtype=bool)
+    planted_rows[pairs.ravel()] = True
+    wrong = int(((group != None) & ~planted_rows).sum())                             # noqa: E711
+    return {"seconds": seconds, "cpu": _cpu() - cpu, "peak": _peak(),
+            "recall": float(found.mean()), "wrong": wrong, "info": result.info}
+
+
+def image_map(n: int, method: str, _groups: int, noise: float) -> dict:
+    """Image Map's compute (t-SNE unless told): seconds, peak memory, and the share of
+    each point's 10 nearest on the map that are of its planted group."""
+    import numpy as np
+    from sklearn.neighbors import NearestNeighbors
+
+    from imgflow.api import Context
+    from imgflow.data import Table
+    from imgflow.widgets.image_map import ImageMap
+
+    X, truth = planted(n, noise)
+    table = Table(X, tuple(f"n{j}" for j in range(WIDTH)))
+    del X
+    settings = {**ImageMap.default_settings(), "method": method}
+    start, cpu = time.perf_counter(), _cpu()
+    result = ImageMap().compute({"Data": table}, settings, Context())
+    seconds = time.perf_counter() - start
+    xy = result.view.xy
+    near = NearestNeighbors(n_neighbors=11).fit(xy).kneighbors(xy, return_distance=False)[:, 1:]
+    return {"seconds": seconds, "cpu": _cpu() - cpu, "peak": _peak(),
+            "precision": float((truth[near] == truth[:, None]).mean())}
+
+
 def _cpu() -> float:
     """CPU seconds of this process, all threads: the machine's load does not change it."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -215,11 +340,22 @@ def main() -> None:
     parser.add_argument("--file", nargs="*", type=int, default=[],
                         help="rows of an exported CSV for File to read back")
     parser.add_argument("--file-width", type=int, default=128)
+    parser.add_argument("--neighbors", nargs="*", type=int, default=[],
+                        help="rows for Neighbors (k = 10 for 1,000 references)")
+    parser.add_argument("--blockwise", action="store_true",
+                        help="--neighbors: also without faiss (the blockwise products)")
+    parser.add_argument("--duplicates", nargs="*", type=int, default=[],
+                        help="rows for Duplicates (with 1%% planted copies)")
+    parser.add_argument("--exact", action="store_true",
+                        help="--duplicates: the index and every pair, whatever the rows")
+    parser.add_argument("--image-map", nargs="*", type=int, default=[],
+                        help="rows for Image Map (t-SNE)")
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         what, n, mode, groups, noise = args.child
-        fn = {"cluster": cluster, "kmeans": kmeans, "file": read_file}[what]
+        fn = {"cluster": cluster, "kmeans": kmeans, "file": read_file, "neighbors": neighbors,
+              "duplicates": duplicates, "image_map": image_map}[what]
         print(json.dumps(fn(int(n), mode, int(groups), float(noise))))
         return
     gib = 2 ** 30
@@ -251,6 +387,28 @@ def main() -> None:
                   f"written in {r['write_seconds']:.1f} s) read in {r['seconds']:.1f} s; "
                   f"peak {r['peak'] / gib:.2f} GiB, before reading {r['peak_before'] / gib:.2f} "
                   f"GiB, the matrix {r['matrix_bytes'] / gib:.2f} GiB", flush=True)
+    for n in args.neighbors:
+        for mode in ("faiss", "blockwise") if args.blockwise else ("faiss",):
+            r = run_child("neighbors", n, mode, 0, args.noise)
+            if r:
+                print(f"Neighbors, {n:,} rows x {WIDTH}, k = 10 for {REFERENCES:,} references, "
+                      f"{mode}: {r['seconds']:.1f} s ({r['cpu']:.0f} CPU s), "
+                      f"{r['peak'] / gib:.2f} GiB peak, {r['precision']:.3f} of neighbours "
+                      "in the reference's planted group", flush=True)
+    for n in args.duplicates:
+        for mode in ("index", "exact") if args.exact else ("widget",):
+            r = run_child("duplicates", n, mode, 0, args.noise)
+            if r:
+                print(f"Duplicates, {n:,} rows x {WIDTH} ({COPIES:.0%} planted copies), {mode}: "
+                      f"{r['seconds']:.1f} s ({r['cpu']:.0f} CPU s), {r['peak'] / gib:.2f} GiB "
+                      f"peak, {r['recall']:.4f} of copies found, {r['wrong']} other rows "
+                      f"grouped ({r['info']})", flush=True)
+    for n in args.image_map:
+        r = run_child("image_map", n, "tsne", 0, args.noise)
+        if r:
+            print(f"Image Map, {n:,} rows x {WIDTH}, t-SNE: {r['seconds']:.1f} s "
+                  f"({r['cpu']:.0f} CPU s), {r['peak'] / gib:.2f} GiB peak, {r['precision']:.3f} "
+                  "of the 10 nearest on the map in the same planted group", flush=True)
     for n in args.kmeans:
         for library in ("faiss", "sklearn"):
             r = run_child("kmeans", n, library, args.groups, args.noise)

@@ -174,3 +174,37 @@ def test_planted_copies_of_real_photos(shared_data, tmp_path):
                  for r in group}
         assert len(stems) == 1                          # one photo per group
     assert len(result.outputs["Unique"]) == len(originals)
+
+
+def planted_copies(n=4000, width=64, copies=60, noise=0.15, seed=3):
+    """Embedding-like rows in a few kinds, some rows with a noisy copy (cosine about 0.99)."""
+    rng = np.random.default_rng(seed)
+    kinds = rng.normal(size=(8, width))
+    X = kinds[rng.integers(0, 8, n)] + rng.normal(size=(n, width))
+    originals = rng.choice(n, copies, replace=False)
+    X = np.vstack([X, X[originals] + noise * rng.normal(size=(copies, width))])
+    return X.astype(np.float32)
+
+
+def test_the_index_finds_the_same_groups_as_every_pair():
+    """Above approximate_rows an IVF index searches: same groups as measuring all pairs."""
+    X = planted_copies()
+    exact, near_exact = groups.close_pairs_components(X, 0.1)
+    indexed, near_indexed = groups.close_pairs_components(X, 0.1, approximate_rows=100)
+    assert (groups.numbered_groups(exact) >= 0).sum() == 120      # the planted pairs, no more
+    assert (groups.numbered_groups(exact) == groups.numbered_groups(indexed)).all()
+    np.testing.assert_allclose(near_indexed, near_exact, atol=1e-6)   # float32 products
+
+
+def test_the_index_passes_its_close_pairs_to_the_pixel_check():
+    X = planted_copies()
+    asked = []
+
+    def confirm(i, j):
+        asked.extend(zip(i.tolist(), j.tolist()))
+        return i % 2 == 0                 # "the pixels differ" for pairs from an odd row
+
+    labels, _ = groups.close_pairs_components(X, 0.1, confirm, approximate_rows=100)
+    grouped = groups.numbered_groups(labels) >= 0
+    assert len(set(asked)) == 60 and all(i < j for i, j in asked)
+    assert grouped.sum() == 2 * sum(i % 2 == 0 for i, _ in set(asked))

@@ -234,3 +234,26 @@ def test_coordinates_replace_those_of_an_earlier_map():
     twice = run(once, method="pca", layout="grid")[0].outputs["Data"]
     assert [c.name for c in twice.columns].count("x") == 1
     assert np.array_equal(twice.column("x").data, np.round(twice.column("x").data))
+
+
+def test_large_sets_use_fft_forces_and_approximate_neighbours(monkeypatch):
+    """From 10,000 rows t-SNE must not use Barnes-Hut or exact (n x n) neighbours; the
+    options reach openTSNE (the layout itself is replaced: 100,000 rows take minutes)."""
+    import openTSNE
+
+    given = {}
+
+    class Recording:
+        def __init__(self, **options):
+            given.update(options)
+
+        def fit(self, X):
+            return np.zeros((len(X), 2))
+
+    monkeypatch.setattr(openTSNE, "TSNE", Recording)
+    X = np.random.default_rng(0).normal(size=(12_000, 8))
+    from imgflow.widgets.image_map.projection import project
+    project(X, "tsne", 0, Context())
+    assert given["negative_gradient_method"] == "fft" and given["neighbors"] == "annoy"
+    project(X[:500], "tsne", 0, Context())
+    assert given["negative_gradient_method"] == "bh"

@@ -146,3 +146,44 @@ def test_precision_on_real_photos(shared_data):
     assert len(out) == 10 * len(t)
     reference_category = np.repeat(t.column("category").data, 10)
     assert np.mean(reference_category == out.column("category").data) > 0.8
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean", "pearson", "spearman"])
+@pytest.mark.parametrize("same", [True, False])
+def test_faiss_search_finds_what_brute_force_finds(monkeypatch, metric, same):
+    """Embedding-like float32 data: faiss's neighbours and distances are the blockwise ones."""
+    from imgflow.widgets.neighbors import search
+
+    D = RNG.normal(size=(3000, 48)).astype(np.float32)
+    data = table(D)
+    reference = data if same else table(RNG.normal(size=(300, 48)).astype(np.float32))
+    found, _ = run(data, reference, k=10, metric=metric)
+    monkeypatch.setattr(search, "FAISS_METRICS", ())          # today's blockwise products
+    expected, _ = run(data, reference, k=10, metric=metric)
+    assert len(found) == len(expected) == 10 * len(reference)
+    np.testing.assert_allclose(found.column("distance").data, expected.column("distance").data,
+                               rtol=1e-6, atol=1e-6)
+    # the same rows, ties aside (Spearman's ranks tie often): a row that differs is
+    # tied with another neighbour of its reference, or with the k-th
+    differ = np.flatnonzero(found.ids != expected.ids)
+    distance = expected.column("distance").data.reshape(-1, 10)
+    for at in differ:
+        row = distance[at // 10]
+        assert np.isclose(row, row[at % 10], rtol=0, atol=1e-6).sum() > 1 \
+            or np.isclose(row[at % 10], row[-1], atol=1e-6)
+    assert len(differ) < 0.01 * len(found) or metric == "spearman"
+    if same:
+        pairs = zip(found.column("reference").data, found.column("image name").data)
+        assert all(a != b for a, b in pairs)
+
+
+def test_a_reference_excluding_many_rows_still_gets_k_others(small_blocks):
+    """The same image file in many rows: all of them are left out, k others still found."""
+    D = RNG.normal(size=(400, 8)).astype(np.float32)
+    images = ["same.jpg"] * 60 + [f"{i}.jpg" for i in range(340)]
+    data = table(D, images=images)
+    out, _ = run(data, data.subset(np.arange(1)), k=10)
+    names = list(out.column("image name").data)
+    assert len(names) == 10 and not {f"r{i}" for i in range(60)} & set(names)
+    expected = np.argsort(cdist(D[:1], D[60:], "cosine")[0])[:10] + 60
+    assert names == [f"r{i}" for i in expected]

@@ -105,15 +105,34 @@ def _euclidean_pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sqrt(products, out=products)
 
 
+ROW_BY_ROW = ("cosine", "pearson", "spearman", "jaccard", "hamming")   # prepared row by row
+
+
 def prepare_pair(Q: np.ndarray, X: np.ndarray, metric: str,
                  normalize: bool = False) -> tuple[np.ndarray, np.ndarray, BlockFn]:
     """Query rows Q and data rows X prepared together (one centring, one scaling),
-    and a function measuring any block of prepared queries against prepared data."""
-    same = Q is X                 # one table on both sides: prepare it once, no stacked copy
-    Y, block = prepare(X if same else np.vstack([Q, X]), metric, normalize)
+    and a function measuring any block of prepared queries against prepared data.
+
+    Q and X are never stacked into one copy where the preparation needs no statistic
+    of both (a million embedding rows are 5 GB a copy): a row-by-row metric prepares
+    each on its own, Euclidean centres both on their common mean."""
+    if Q is X:                    # one table on both sides: prepare it once
+        Y, block = prepare(X, metric, normalize)
+        return Y, Y, (_euclidean_pair if metric == "euclidean" else block)
+    dtype = np.float32 if Q.dtype == X.dtype == np.float32 else np.float64
+    Q, X = np.asarray(Q, dtype=dtype), np.asarray(X, dtype=dtype)
+    if metric in ROW_BY_ROW or (metric == "manhattan" and not normalize):
+        Xp, block = prepare(X, metric, normalize)
+        return prepare(Q, metric, normalize)[0], Xp, block
+    if metric == "euclidean" and not normalize:
+        # centring changes no distance but keeps |a|^2 + |b|^2 - 2ab from cancelling badly
+        mean = ((Q.sum(axis=0, dtype=np.float64) + X.sum(axis=0, dtype=np.float64))
+                / (len(Q) + len(X))).astype(dtype)
+        return Q - mean, X - mean, _euclidean_pair
+    Y, block = prepare(np.vstack([Q, X]), metric, normalize)
     if metric == "euclidean":     # its block function is tied to fill_condensed's positions
         block = _euclidean_pair
-    return (Y, Y, block) if same else (Y[:len(Q)], Y[len(Q):], block)
+    return Y[:len(Q)], Y[len(Q):], block
 
 
 def rows_per_block(width: int) -> int:

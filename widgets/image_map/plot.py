@@ -42,8 +42,25 @@ def spread_subset(screen: np.ndarray, candidates: np.ndarray, cell: float,
     return candidates[np.sort(first)][:limit]
 
 
+def shared_brushes(colors: list[QColor | None]) -> list:
+    """A brush per point, one brush object per colour (None: the plain colour).
+
+    pyqtgraph renders a symbol image per distinct brush *object*: a brush made
+    for each point took 18 s for 100,000 points, shared ones under 1 s."""
+    made: dict = {}
+    out = []
+    for color in colors:
+        key = color.rgba() if color is not None else None
+        if key not in made:
+            made[key] = pg.mkBrush(color if color is not None else PLAIN_COLOR)
+        out.append(made[key])
+    return out
+
+
 class ThumbnailLayer(pg.GraphicsObject):
     """Draws the thumbnails of the points in view, centred on them, at a fixed screen size."""
+    # Qt may ask a layer being torn down (its attributes already gone) for its bounds
+    _rect = QRectF()
 
     def __init__(self, loader: ThumbnailLoader):
         super().__init__()
@@ -251,7 +268,7 @@ class MapPlot(pg.PlotWidget):
 
     def set_colors(self, colors: list[QColor | None]) -> None:
         self.layer.colors = colors
-        self.brushes = [pg.mkBrush(c if c is not None else PLAIN_COLOR) for c in colors]
+        self.brushes = shared_brushes(colors)
         self._restyle()
 
     def set_selected(self, mask: np.ndarray) -> None:
@@ -278,7 +295,7 @@ class MapPlot(pg.PlotWidget):
         plain = pg.mkBrush(PLAIN_COLOR)
         brushes = self.brushes if len(self.brushes) == n else [plain] * n
         ring, none = pg.mkPen(SELECTED_COLOR, width=2.5), pg.mkPen(255, 255, 255, 160)
-        self.dots.setBrush(brushes)
+        self.dots.setBrush(brushes, update=False)        # one redraw of the symbols, not two
         self.dots.setPen([ring if s else none for s in selected])
         self.layer.update()
 

@@ -19,6 +19,7 @@ MIN_ROWS = {"tsne": 5, "umap": 5, "pca": 2}   # fewer have no neighbourhoods to 
 PCA_COMPONENTS = 50
 TSNE_ITERATIONS = (250, 500)                  # openTSNE's: early exaggeration, then the rest
 CALLBACK_EVERY = 25
+FFT_ROWS = 10_000                             # openTSNE's own switch from Barnes-Hut to FFT
 UMAP_MISSING = ("UMAP needs the optional package umap-learn (pip install 'imgflow[umap]'); "
                 "choose t-SNE or PCA, or install it.")
 
@@ -81,9 +82,20 @@ def _tsne(X: np.ndarray, seed: int, ctx: Context) -> np.ndarray:
     perplexity = min(30.0, (len(X) - 1) / 3.0 - 0.01)
     tsne = TSNE(n_components=2, perplexity=perplexity, early_exaggeration_iter=TSNE_ITERATIONS[0],
                 n_iter=TSNE_ITERATIONS[1], initialization="pca", random_state=seed,
+                **scalable_options(len(X)),
                 n_jobs=_threads(len(X)), callbacks=callback,
                 callbacks_every_iters=CALLBACK_EVERY, verbose=False)
     return np.asarray(tsne.fit(X), dtype=np.float64)
+
+
+def scalable_options(n: int) -> dict:
+    """openTSNE's ways for n rows, named rather than left to its "auto" (which picks the
+    same today): from FFT_ROWS rows the repulsive forces are interpolated on a grid
+    (FFT, about linear in n) instead of a Barnes-Hut tree (n log n, slower above some
+    ten thousand), and from 1,000 rows the affinities come from approximate neighbours
+    (Annoy): a sparse matrix of about 90 neighbours a row, never the n x n one."""
+    return {"negative_gradient_method": "fft" if n >= FFT_ROWS else "bh",
+            "neighbors": "annoy" if n >= 1000 else "exact"}
 
 
 def _threads(n: int) -> int:
