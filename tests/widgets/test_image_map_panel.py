@@ -7,7 +7,6 @@ from PyQt5.QtCore import QEvent, QPoint, QPointF, Qt
 from PyQt5.QtGui import QMouseEvent
 from PyQt5.QtWidgets import QApplication
 
-from imgflow.api import Output, Widget
 from imgflow.data import Column, Table
 
 KIND_CENTRES = np.eye(4, 8) * 5 + 1
@@ -16,12 +15,8 @@ KIND_CENTRES = np.eye(4, 8) * 5 + 1
 @pytest.fixture
 def mapped(qtbot, tmp_path):
     """A table of 16 drawn images (4 kinds) -> Image Map, with the map's window open."""
-    from imgflow.engine import Engine
-    from imgflow.gui.panel import open_panel
-    from imgflow.gui.qtpost import QtPoster
-    from imgflow.registry import Registry
-    from imgflow.workflow import Workflow
     from tests.support.images import make_image_tree
+    from tests.support.panels import panel_fed_with
 
     paths = make_image_tree(tmp_path / "images", per_kind=4, size=(64, 48))
     kinds = np.array([p.parent.name for p in paths])
@@ -32,26 +27,8 @@ def mapped(qtbot, tmp_path):
         Column.image("image", [str(p) for p in paths]),
         Column.categorical("kind", kinds, role="meta")))
 
-    class TableSource(Widget):
-        id, name = "test.table_source", "Table Source"
-        outputs = (Output("Data", Table, default=True),)
-
-        def compute(self, inputs, settings, ctx):
-            return {"Data": self.table}
-
-    TableSource.table = table
-    registry = Registry([*Registry.discover().widgets(), TableSource])
-    wf = Workflow(registry)
-    source = wf.add_node("test.table_source")
-    node = wf.add_node("imgflow.image_map", settings={"method": "pca"})
-    wf.add_link(source, "Data", node, "Data")
-    engine = Engine(wf, post=QtPoster())
-    panel = open_panel(wf, engine, node)
-    qtbot.addWidget(panel)
-    panel.resize(1000, 700)
-    panel.show()
-    qtbot.waitExposed(panel)
-    qtbot.waitUntil(lambda: panel._view is not None and engine.is_idle(), timeout=30000)
+    panel, engine, node = panel_fed_with(qtbot, table, "imgflow.image_map", {"method": "pca"},
+                                         timeout=30000)
     yield panel, engine, node, table, codes
     engine.shutdown()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from imgflow.api import Output, Widget
 from imgflow.data import Column, Table
 
 ROWS = 20_000
@@ -13,12 +12,8 @@ ROWS = 20_000
 @pytest.fixture
 def big_map(qtbot, tmp_path):
     """20,000 rows (16 images, each in many rows; 4 kinds) -> Image Map (PCA), window open."""
-    from imgflow.engine import Engine
-    from imgflow.gui.panel import open_panel
-    from imgflow.gui.qtpost import QtPoster
-    from imgflow.registry import Registry
-    from imgflow.workflow import Workflow
     from tests.support.images import make_image_tree
+    from tests.support.panels import panel_fed_with
 
     paths = make_image_tree(tmp_path / "images", per_kind=4, size=(48, 36))
     rng = np.random.default_rng(2)
@@ -28,25 +23,8 @@ def big_map(qtbot, tmp_path):
         Column.image("image", [str(paths[i % len(paths)]) for i in range(ROWS)]),
         Column.categorical("kind", [f"k{k}" for k in kinds], role="meta")))
 
-    class TableSource(Widget):
-        id, name = "test.big_table_source", "Big Table Source"
-        outputs = (Output("Data", Table, default=True),)
-
-        def compute(self, inputs, settings, ctx):
-            return {"Data": table}
-
-    registry = Registry([*Registry.discover().widgets(), TableSource])
-    wf = Workflow(registry)
-    source = wf.add_node("test.big_table_source")
-    node = wf.add_node("imgflow.image_map", settings={"method": "pca"})
-    wf.add_link(source, "Data", node, "Data")
-    engine = Engine(wf, post=QtPoster())
-    panel = open_panel(wf, engine, node)
-    qtbot.addWidget(panel)
-    panel.resize(1000, 700)
-    panel.show()
-    qtbot.waitExposed(panel)
-    qtbot.waitUntil(lambda: panel._view is not None and engine.is_idle(), timeout=60000)
+    panel, engine, node = panel_fed_with(qtbot, table, "imgflow.image_map", {"method": "pca"},
+                                         timeout=60000)
     yield panel, node
     engine.shutdown()
 

@@ -3,7 +3,6 @@ the environment (the user's configuration), never from the workflow file."""
 from __future__ import annotations
 
 import io
-import json
 
 import numpy as np
 import pytest
@@ -18,6 +17,7 @@ from imgflow.embedders.cache import EmbeddingCache  # noqa: E402
 from imgflow.embedders.pipeline import embed_images  # noqa: E402
 from tests.embedders.fakes import MeanColourModel  # noqa: E402
 from tests.support.images import make_photo  # noqa: E402
+from tests.support.workflows import one_node_workflow  # noqa: E402
 
 BUCKET = "team-photos"
 
@@ -57,12 +57,9 @@ def s3(s3_endpoint, monkeypatch, tmp_path):
 
 
 def shared_workflow(tmp_path, directory: str):
-    doc = {"format": "imgflow-workflow", "version": 1, "links": [], "nodes": [
-        {"id": 0, "widget": "imgflow.import_images", "title": "Import Images",
-         "position": [0, 0], "settings": {"directory": directory}}]}
-    path = tmp_path / "shared.imgflow"
-    path.write_text(json.dumps(doc))
-    return path
+    """A workflow file that names a bucket, as someone else might send it."""
+    return one_node_workflow(tmp_path, "imgflow.import_images", "Import Images",
+                             {"directory": directory})
 
 
 def test_a_bucket_the_user_names_is_read_one_named_by_the_file_is_not(s3, tmp_path):

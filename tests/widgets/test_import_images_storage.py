@@ -3,7 +3,6 @@ moto's local server, and the trust a bucket named by a workflow file needs."""
 from __future__ import annotations
 
 import io
-import json
 import uuid
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from imgflow.registry import Registry  # noqa: E402
 from imgflow.widgets.import_images import ImportImages  # noqa: E402
 from imgflow.workflow import Workflow  # noqa: E402
 from tests.support.images import make_photo  # noqa: E402
+from tests.support.workflows import one_node_workflow
 
 
 def jpeg(kind: str, seed: int, size=(64, 48)) -> bytes:
@@ -132,12 +132,8 @@ def test_a_file_url_is_the_local_folder(tmp_path):
 
 def shared_workflow(tmp_path: Path, directory: str) -> Path:
     """A workflow file that names a bucket, as someone else might send it."""
-    doc = {"format": "imgflow-workflow", "version": 1, "links": [], "nodes": [
-        {"id": 0, "widget": "imgflow.import_images", "title": "Import Images",
-         "position": [0, 0], "settings": {"directory": directory}}]}
-    path = tmp_path / "shared.imgflow"
-    path.write_text(json.dumps(doc))
-    return path
+    return one_node_workflow(tmp_path, "imgflow.import_images", "Import Images",
+                             {"directory": directory})
 
 
 @pytest.fixture
