@@ -125,6 +125,7 @@ class _Run:
         self.done = 0
         self.new_files: list[tuple[FileStamp, str]] = []
         self.read_first: dict[int, _Loaded] = {}  # misses read by take_cached_by_content
+        self.stats: dict[int, FileStamp | None] = {}  # taken by take_cached_by_stat
         self.kept_bytes = 0
 
     def start_model(self) -> None:
@@ -141,7 +142,7 @@ class _Run:
         indices = list(range(len(self.sources)))
         if self.cache is None or not indices:
             return indices
-        stats = _file_stats(self.sources, indices)
+        stats = self.stats = _file_stats(self.sources, indices)
         known = self.cache.file_keys([s for s in stats.values() if s is not None])
         keys = {i: known.get(s.path) for i, s in stats.items() if s is not None}
         found = self.cache.get_many([k for k in keys.values() if k], self.info.version)
@@ -269,10 +270,16 @@ class _Run:
         self.report()
         todo = self.take_cached_by_stat()
         self.report()
-        todo = self.take_cached_by_content(todo)
         if todo and self.reads_itself:
+            # The cluster reads the misses where they are. Reading them here as well,
+            # only to hash them, would pull every new image over the network twice
+            # (a million images: the 100 GB the cluster is there to spare); a file
+            # cached under another path is embedded again instead.
             self._run_elsewhere(todo)
-        elif todo:
+            self.report()
+            return self.result
+        todo = self.take_cached_by_content(todo)
+        if todo:
             self.start_model()
             if self.lanes > 1:
                 self._run_lanes(todo)
@@ -305,9 +312,13 @@ class _Run:
                 self.done += 1
                 continue
             key = part.keys[j]
-            # the stamp read here vouches for the key only if the bytes were the same
-            if first is not None and first.stat is not None and first.key == key:
-                self.new_files.append((first.stat, key))
+            # the stamp read here vouches for the key only if the bytes were the same;
+            # one taken before the worker read the file (take_cached_by_stat) does too:
+            # a file changed since has another stamp, which this entry never matches
+            stat = first.stat if first is not None and first.key == key else (
+                self.stats.get(row) if first is None else None)
+            if stat is not None:
+                self.new_files.append((stat, key))
             self.result.keys[row] = key
             batch.append(_Loaded(row, key=key))
             kept.append(j)

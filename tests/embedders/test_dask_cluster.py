@@ -81,6 +81,25 @@ def test_only_images_missing_from_the_cache_go_to_the_cluster(dask_cluster, phot
     cache.close()
 
 
+def test_the_images_are_read_by_the_workers_only_and_a_rerun_needs_no_cluster(
+        dask_cluster, photos, local, tmp_path, monkeypatch):
+    from imgflow.embedders import pipeline
+    read_here = []
+    real_read = pipeline.read_bytes
+    monkeypatch.setattr(pipeline, "read_bytes", lambda source: read_here.append(source)
+                        or real_read(source))
+    cache = EmbeddingCache(tmp_path / "cache.sqlite")
+    with on_cluster(dask_cluster) as model:
+        result = embed_images(photos, model, cache)
+    assert result.n_computed == 12 and read_here == []     # not pulled here to be hashed
+    # the stamps taken here vouch for the workers' keys: a re-run is answered here
+    with on_cluster(dask_cluster) as model:
+        again = embed_images(photos[:12], model, cache)
+        assert model._client is None and again.n_cached == 12 and read_here == []
+    np.testing.assert_array_equal(again.vectors, result.vectors[:12])
+    cache.close()
+
+
 def test_cancel_stops_the_run_and_the_tasks_left(dask_cluster, photos, tmp_path):
     cancelled = threading.Event()
     before = dask_tasks_run(dask_cluster)
