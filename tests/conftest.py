@@ -34,7 +34,7 @@ def dask_cluster():
     """A real Dask cluster on this machine: 2 worker processes of one thread each."""
     distributed = pytest.importorskip("distributed")
     cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                       dashboard_address=None)
+                                       dashboard_address=":0")   # no fixed port to collide on
     yield cluster
     cluster.close()
 
