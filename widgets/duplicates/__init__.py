@@ -99,8 +99,10 @@ def find_duplicates(table: Table, threshold: float, ctx: Context,
     group_of = np.full(len(table), -1)
     closest = np.full(len(table), np.inf)
     if len(complete) > 1:
-        check = pixel_check(table.subset(complete), compare_pixels, ctx)
-        labels, near = close_pairs_components(table.X[complete], threshold, check,
+        # a subset copies the vectors (5 GB a copy at a million rows): only when it must
+        compared = table.subset(complete) if len(complete) < len(table) else table
+        check = pixel_check(compared, compare_pixels, ctx)
+        labels, near = close_pairs_components(compared.X, threshold, check,
                                               ctx.progress, ctx.check)
         group_of[complete] = numbered_groups(labels)
         closest[complete] = near
