@@ -149,14 +149,18 @@ def test_precision_on_real_photos(shared_data):
 
 
 @pytest.mark.parametrize("metric", ["cosine", "euclidean", "pearson", "spearman"])
-@pytest.mark.parametrize("same", [True, False])
-def test_faiss_search_finds_what_brute_force_finds(monkeypatch, metric, same):
-    """Embedding-like float32 data: faiss's neighbours and distances are the blockwise ones."""
+@pytest.mark.parametrize("same, data_block", [(True, None), (False, None), (False, 700)],
+                         ids=["same table", "two tables", "two tables, data in blocks"])
+def test_faiss_search_finds_what_brute_force_finds(monkeypatch, metric, same, data_block):
+    """Embedding-like float32 data: faiss's neighbours and distances are the blockwise ones
+    (also when Data is prepared a block at a time, as a million rows are)."""
     from imgflow.widgets.neighbors import search
 
     D = RNG.normal(size=(3000, 48)).astype(np.float32)
     data = table(D)
     reference = data if same else table(RNG.normal(size=(300, 48)).astype(np.float32))
+    if data_block:
+        monkeypatch.setattr(search, "DATA_BLOCK", data_block)
     found, _ = run(data, reference, k=10, metric=metric)
     monkeypatch.setattr(search, "FAISS_METRICS", ())          # today's blockwise products
     expected, _ = run(data, reference, k=10, metric=metric)

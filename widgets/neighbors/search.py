@@ -8,6 +8,11 @@ distances are the same as the brute-force ones (faiss works in float32).
 Measured with 1,000 queries among 100,000 rows x 1,280 (benchmarks/scale.py):
 2.5 s (4 CPU s) against 3.4 s (6 CPU s) for the blockwise products below.
 
+Cosine, Pearson and Spearman prepare each row on its own, so Data's rows are
+prepared a block at a time on the way into faiss (DATA_BLOCK rows), and the
+candidates again when they are re-measured: no prepared copy of all the data
+is made (at 1,000,000 x 1,280 that copy was 4.9 of the 9.7 GiB peak).
+
 Other metrics (Manhattan, Jaccard, Hamming) are measured blockwise: a block
 of queries against all data rows at once, keeping only its k smallest
 distances per row.  Either way working memory is one batch of queries, never
@@ -15,16 +20,18 @@ the queries x rows matrix.
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
 from imgflow.widgets.common import distance_metrics
-from imgflow.widgets.common.distance_metrics import prepare_pair, rows_per_block
+from imgflow.widgets.common.distance_metrics import (ROW_BY_ROW, prepare, prepare_pair,
+                                                     rows_per_block)
 
 FAISS_METRICS = ("cosine", "pearson", "spearman", "euclidean")
 MARGIN = 8             # extra faiss candidates, re-measured, so float32 rounding cannot drop one
 MAX_FAISS_K = 2048     # faiss's k-NN selection is made for small k; beyond it, blockwise
+DATA_BLOCK = 131_072   # data rows prepared at once for faiss (row-by-row metrics): 0.6 GB
 
 
 def excluded_positions(query_keys: Sequence[Sequence], data_keys: Sequence[Sequence]):
@@ -51,13 +58,20 @@ def nearest(Q: np.ndarray, X: np.ndarray, metric: str, k: int,
     Where a query has fewer than k candidates (after exclusion), the rest of
     its row is position -1 and distance inf.
     """
-    Qp, Xp, block_fn = prepare_pair(Q, X, metric)
+    use_faiss = metric in FAISS_METRICS
+    by_blocks = use_faiss and metric in ROW_BY_ROW and Q is not X and len(X) > DATA_BLOCK
+    if by_blocks:              # Data prepared on the way (see the module's doc)
+        dtype = np.float32 if Q.dtype == X.dtype == np.float32 else np.float64
+        Qp, block_fn = prepare(np.asarray(Q, dtype=dtype), metric, False)
+        Xp = _RowsPreparedOnDemand(X, metric, dtype)
+        x32 = None
+    else:
+        Qp, Xp, block_fn = prepare_pair(Q, X, metric)
+        # faiss searches float32 (no copy for embeddings); candidates are re-measured on Xp
+        x32 = np.ascontiguousarray(Xp, dtype=np.float32) if use_faiss else None
     n, k = len(Xp), min(k, len(Xp))
     positions = np.full((len(Qp), k), -1, dtype=np.intp)
     distances = np.full((len(Qp), k), np.inf)
-    use_faiss = metric in FAISS_METRICS
-    # faiss searches float32 (no copy for embeddings); candidates are re-measured on Xp
-    x32 = np.ascontiguousarray(Xp, dtype=np.float32) if use_faiss else None
     step = faiss_batch() if use_faiss else max(16, rows_per_block(n) // 2)
 
     for a in range(0, len(Qp), step):
@@ -66,7 +80,7 @@ def nearest(Q: np.ndarray, X: np.ndarray, metric: str, k: int,
         wanted = k + max(map(len, skip)) + MARGIN
         all_rows = not (use_faiss and wanted < min(n, MAX_FAISS_K))
         if all_rows:
-            values = block_fn(Qp[a:b], Xp)
+            values = block_fn(Qp[a:b], Xp.all() if by_blocks else Xp)
             part = np.broadcast_to(np.arange(n), values.shape)
         else:
             part, values = _faiss_candidates(Qp[a:b], Xp, x32, metric, wanted)
@@ -75,6 +89,34 @@ def nearest(Q: np.ndarray, X: np.ndarray, metric: str, k: int,
         check()
         progress(b / len(Qp))
     return positions, distances
+
+
+class _RowsPreparedOnDemand:
+    """Data rows prepared for a row-by-row metric when asked for, never all at once
+    (unless all() is asked: a search that must measure every row)."""
+
+    def __init__(self, X: np.ndarray, metric: str, dtype):
+        self.X, self.metric, self.dtype = X, metric, dtype
+        self._all = None
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        flat = np.asarray(self.X[rows.ravel()], dtype=self.dtype)
+        return prepare(flat, self.metric, False)[0].reshape(*rows.shape, -1)
+
+    def blocks(self) -> Iterator[tuple[int, np.ndarray]]:
+        """(first row, float32 prepared block) over all the data."""
+        for start in range(0, len(self.X), DATA_BLOCK):
+            block = np.asarray(self.X[start:start + DATA_BLOCK], dtype=self.dtype)
+            yield start, np.ascontiguousarray(prepare(block, self.metric, False)[0],
+                                              dtype=np.float32)
+
+    def all(self) -> np.ndarray:
+        if self._all is None:
+            self._all = prepare(np.asarray(self.X, dtype=self.dtype), self.metric, False)[0]
+        return self._all
 
 
 def faiss_batch() -> int:
@@ -91,7 +133,10 @@ def _faiss_candidates(Qp: np.ndarray, Xp: np.ndarray, x32: np.ndarray, metric: s
 
     kind = faiss.METRIC_L2 if metric == "euclidean" else faiss.METRIC_INNER_PRODUCT
     q32 = np.ascontiguousarray(Qp, dtype=np.float32)
-    _, part = faiss.knn(q32, x32, wanted, metric=kind)
+    if x32 is not None:
+        _, part = faiss.knn(q32, x32, wanted, metric=kind)
+    else:
+        part = _best_over_blocks(q32, Xp, wanted)
     part = part.astype(np.intp)
     rows = Xp[part]                                    # (queries, wanted, columns)
     products = np.einsum("ij,ikj->ik", Qp, rows, dtype=np.float64)
@@ -102,6 +147,24 @@ def _faiss_candidates(Qp: np.ndarray, Xp: np.ndarray, x32: np.ndarray, metric: s
     else:
         values = np.clip(1.0 - products, 0.0, 2.0)
     return part, values
+
+
+def _best_over_blocks(q32: np.ndarray, Xp: "_RowsPreparedOnDemand", wanted: int) -> np.ndarray:
+    """Positions of each query's ``wanted`` largest inner products over Data's blocks."""
+    import faiss
+
+    best_sim = np.empty((len(q32), 0), dtype=np.float32)
+    best_pos = np.empty((len(q32), 0), dtype=np.int64)
+    for start, block in Xp.blocks():
+        sim, pos = faiss.knn(q32, block, min(wanted, len(block)),
+                             metric=faiss.METRIC_INNER_PRODUCT)
+        best_sim = np.hstack([best_sim, sim])
+        best_pos = np.hstack([best_pos, pos + start])
+        if best_sim.shape[1] > wanted:
+            keep = np.argpartition(-best_sim, wanted - 1, axis=1)[:, :wanted]
+            best_sim = np.take_along_axis(best_sim, keep, 1)
+            best_pos = np.take_along_axis(best_pos, keep, 1)
+    return best_pos
 
 
 def _k_smallest(part: np.ndarray, values: np.ndarray, skip, k: int, all_rows: bool):
