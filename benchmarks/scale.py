@@ -57,14 +57,17 @@ times are 2-8x what an idle machine gives; CPU seconds do not depend on it):
   Neighbors, 1,000 references, k = 10 (a quiet moment of the machine):
     100,000 rows: faiss 2.5 s (4 CPU s), 1.11 GiB; blockwise 3.4 s (6 CPU s),
     1.14 GiB (under load 6-12 the same run gave 53 s / 39 s wall, 8 / 9 CPU
-    s); precision 0.999.  1,000,000 rows: faiss 27.3 s (43 CPU s), 9.72 GiB
-    (the 4.9 GB of embeddings and their unit-length copy); precision 1.000
+    s); precision 0.999.  1,000,000 rows: faiss 31.3 s (48 CPU s), 6.15 GiB,
+    precision 1.000 (Data prepared a block at a time; with a whole unit-length
+    copy of the 4.9 GB of embeddings it was 27.3 s, 43 CPU s, 9.72 GiB)
   Duplicates, 1 % planted copies: 100,000 rows (the index) 70 s (133 CPU s),
     1.86 GiB, every copy found, no other row grouped (673 s wall under load
     12); 30,000 rows, index 22 s (18 CPU s) against every pair 18 s (21 CPU
     s), both exact on the copies: every pair grows as n^2, so about 230 CPU
-    s at 100,000.  1,000,000 rows not run: the index's cost grows as about
-    n^1.5, some 4,000 CPU s (an hour on the 2 cores)
+    s at 100,000.  1,000,000 rows: stopped unfinished after 68 min wall and
+    6,660 CPU s, 16.9 GB resident (before the widget stopped copying the
+    vectors twice when nothing is missing: 2 x 4.9 GB less now); the
+    index's cost grows faster than the n^1.5 guessed from 100,000
   Image Map, t-SNE of 100,000 rows: 260 s (275 CPU s), 2.79 GiB (1222 s wall,
     349 CPU s under load 12); the 10 nearest on the map share the planted
     group: 1.000
