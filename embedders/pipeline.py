@@ -120,7 +120,7 @@ class _Run:
         n = len(self.sources)
         self.result = EmbeddingResult(
             vectors=np.full((n, self.info.width), np.nan, dtype=np.float32), keys=[None] * n)
-        # the model reads the images itself: their bytes are not kept here
+        # the model reads the images itself (a cluster): the misses go to it unread
         self.reads_itself = callable(getattr(model, "embed_sources", None))
         self.done = 0
         self.new_files: list[tuple[FileStamp, str]] = []
@@ -221,8 +221,7 @@ class _Run:
         return items
 
     def keep_for_decoding(self, item: _Loaded) -> None:
-        if item.data is not None and (self.reads_itself
-                                      or self.kept_bytes + len(item.data) > _KEEP_BYTES):
+        if item.data is not None and self.kept_bytes + len(item.data) > _KEEP_BYTES:
             item.data = None  # load() reads the file again
         self.kept_bytes += len(item.data or b"")
         self.read_first[item.index] = item
@@ -306,17 +305,14 @@ class _Run:
                                 f"expected {(len(rows), self.info.width)}.")
         batch, kept = [], []
         for j, row in enumerate(rows):
-            first = self.read_first.pop(row, None)
             if j in part.skipped or part.keys[j] is None:
                 self.result.skipped[row] = part.skipped.get(j, "not read")
                 self.done += 1
                 continue
             key = part.keys[j]
-            # the stamp read here vouches for the key only if the bytes were the same;
-            # one taken before the worker read the file (take_cached_by_stat) does too:
+            # the stamp was taken (take_cached_by_stat) before the worker read the file:
             # a file changed since has another stamp, which this entry never matches
-            stat = first.stat if first is not None and first.key == key else (
-                self.stats.get(row) if first is None else None)
+            stat = self.stats.get(row)
             if stat is not None:
                 self.new_files.append((stat, key))
             self.result.keys[row] = key
