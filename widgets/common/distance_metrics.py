@@ -108,6 +108,11 @@ def _euclidean_pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 ROW_BY_ROW = ("cosine", "pearson", "spearman", "jaccard", "hamming")   # prepared row by row
 
 
+def pair_dtype(Q: np.ndarray, X: np.ndarray):
+    """The precision two matrices are measured in: float32 when both are (embeddings)."""
+    return np.float32 if Q.dtype == X.dtype == np.float32 else np.float64
+
+
 def prepare_pair(Q: np.ndarray, X: np.ndarray, metric: str,
                  normalize: bool = False) -> tuple[np.ndarray, np.ndarray, BlockFn]:
     """Query rows Q and data rows X prepared together (one centring, one scaling),
@@ -119,7 +124,7 @@ def prepare_pair(Q: np.ndarray, X: np.ndarray, metric: str,
     if Q is X:                    # one table on both sides: prepare it once
         Y, block = prepare(X, metric, normalize)
         return Y, Y, (_euclidean_pair if metric == "euclidean" else block)
-    dtype = np.float32 if Q.dtype == X.dtype == np.float32 else np.float64
+    dtype = pair_dtype(Q, X)
     Q, X = np.asarray(Q, dtype=dtype), np.asarray(X, dtype=dtype)
     if metric in ROW_BY_ROW or (metric == "manhattan" and not normalize):
         Xp, block = prepare(X, metric, normalize)

@@ -25,8 +25,8 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from imgflow.widgets.common import distance_metrics
-from imgflow.widgets.common.distance_metrics import (ROW_BY_ROW, prepare, prepare_pair,
-                                                     rows_per_block)
+from imgflow.widgets.common.distance_metrics import (ROW_BY_ROW, pair_dtype, prepare,
+                                                     prepare_pair, rows_per_block)
 
 FAISS_METRICS = ("cosine", "pearson", "spearman", "euclidean")
 MARGIN = 8             # extra faiss candidates, re-measured, so float32 rounding cannot drop one
@@ -61,7 +61,7 @@ def nearest(Q: np.ndarray, X: np.ndarray, metric: str, k: int,
     use_faiss = metric in FAISS_METRICS
     by_blocks = use_faiss and metric in ROW_BY_ROW and Q is not X and len(X) > DATA_BLOCK
     if by_blocks:              # Data prepared on the way (see the module's doc)
-        dtype = np.float32 if Q.dtype == X.dtype == np.float32 else np.float64
+        dtype = pair_dtype(Q, X)
         Qp, block_fn = prepare(np.asarray(Q, dtype=dtype), metric, False)
         Xp = _RowsPreparedOnDemand(X, metric, dtype)
         x32 = None
